@@ -1,0 +1,64 @@
+"""Scrapy settings: polite defaults for the real portal, and the archive's place.
+
+Every value here can be overridden per run with ``-s NAME=VALUE``; the demo and the
+tests do that to crawl the bundled sample portal on 127.0.0.1 at full speed.
+"""
+
+BOT_NAME = "newsspider"
+SPIDER_MODULES = ["newsspider.spiders"]
+NEWSPIDER_MODULE = "newsspider.spiders"
+
+# --- The portal -----------------------------------------------------------------
+# `scrapy crawl portal` with no arguments crawls this site.
+PORTAL_URL = "https://usbanglanews.com/"
+# Visible dates on the portal carry no offset; it is run from Brooklyn, New York.
+# A machine-readable offset on the page always wins over this.
+PORTAL_TIMEZONE = "America/New_York"
+
+# --- The archive ----------------------------------------------------------------
+ARCHIVE_PATH = "data/archive.db"
+# Rows are written in batches, one transaction each (a crash loses at most one batch,
+# never half of one).
+ARCHIVE_BATCH_SIZE = 50
+# A failed URL is retried by later runs after RETRY_LATER_BASE * 2**(attempts-1)
+# seconds; permanent failures (404, 410, parse failures) stop after this many attempts.
+FAILURE_RETRY_BASE_SECONDS = 3600
+FAILURE_MAX_ATTEMPTS_PERMANENT = 3
+
+# --- Politeness -----------------------------------------------------------------
+CONTACT_URL = "https://github.com/newsspider-archive/newsspider"
+USER_AGENT = f"newsspider/0.1 (Bangla news archive; +{CONTACT_URL})"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 2.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+REDIRECT_MAX_TIMES = 5
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+# Exponential backoff between retries of one request, and Retry-After honoured,
+# both capped (newsspider.middlewares.BackoffRetryMiddleware).
+RETRY_BACKOFF_BASE = 2.0
+RETRY_BACKOFF_MAX = 60.0
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "newsspider.middlewares.BackoffRetryMiddleware": 550,
+}
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+# --- The pipeline: response -> parse (spider) -> normalize -> validate -> store ---
+ITEM_PIPELINES = {
+    "pipelines.normalize.NormalizePipeline": 100,
+    "pipelines.validate.ValidatePipeline": 200,
+    "pipelines.store.StorePipeline": 300,
+}
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
