@@ -1,0 +1,197 @@
+"""Text normalization for Bangla news text.
+
+Stored text is NFC with invisible junk removed and whitespace collapsed; a separate
+*matching key* (``match_key``) is used to compare or deduplicate text, and drops the
+differences that do not change meaning (ZWNJ/ZWJ, nukta spellings, digits, punctuation,
+case).  Everything here is a pure function; regexes and tables are built once at import.
+
+Facts implemented (see the project's reference notes on Bangla):
+
+* NFC turns the single code points ড় ঢ় য় (U+09DC/U+09DD/U+09DF) into base + nukta
+  (U+09BC); both spellings therefore store, and key, identically.
+* Old khanda-ta, ত + ্ + ZWJ, is rewritten to ৎ (U+09CE).
+* ZWNJ/ZWJ are kept in stored text (they shape conjuncts such as র‍্যাব) and dropped in keys.
+* Zero-width space, word joiner, BOM, soft hyphen, bidi marks and every other format (Cf)
+  or control (Cc) character is removed; NBSP and all Unicode spaces become ' '.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = [
+    "normalize_text",
+    "normalize_paragraph",
+    "normalize_body",
+    "match_key",
+    "to_ascii_digits",
+    "is_bijoy",
+    "is_bangla",
+]
+
+ZWNJ = "\u200c"
+ZWJ = "\u200d"
+
+# Format (Cf) characters, except ZWNJ/ZWJ, and non-whitespace controls (Cc).  Control
+# characters that Python treats as whitespace (\t \n \v \f \r \x1c-\x1f \x85) are turned
+# into spaces by the whitespace step instead.  The Cf list is complete for Unicode 15.
+_INVISIBLE_RE = re.compile(
+    "["
+    "\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f"
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
+    "\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
+    "\ufeff\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+    "]+"
+)
+_KHANDA_TA_OLD = "\u09a4\u09cd\u200d"  # ত + ্ + ZWJ
+_KHANDA_TA = "\u09ce"  # ৎ
+_PARA_SPLIT_RE = re.compile(r"\n\s*\n")
+
+_BN_DIGITS = "০১২৩৪৫৬৭৮৯"
+_DIGIT_TABLE = str.maketrans(_BN_DIGITS, "0123456789")
+
+
+def normalize_text(s: str) -> str:
+    """Normalize a single-line field (headline, byline, section, paragraph).
+
+    Removes invisible/format characters (keeping ZWNJ/ZWJ), applies NFC, fixes old
+    khanda-ta, turns every kind of whitespace (incl. newlines) into single spaces and
+    strips.  Idempotent.
+    """
+    if not s:
+        return ""
+    s = _INVISIBLE_RE.sub("", s)
+    if not s.isascii():
+        s = unicodedata.normalize("NFC", s)
+        if _KHANDA_TA_OLD in s:
+            s = s.replace(_KHANDA_TA_OLD, _KHANDA_TA)
+    return " ".join(s.split())  # str.split() splits on exactly what \s matches
+
+
+def normalize_paragraph(s: str) -> str:
+    """A paragraph is stored as one line: same as :func:`normalize_text`."""
+    return normalize_text(s)
+
+
+def normalize_body(s: str) -> str:
+    """Normalize an article body: paragraphs separated by blank lines.
+
+    Each paragraph is normalized with :func:`normalize_text` (single newlines inside a
+    paragraph become spaces), empty paragraphs are dropped, and the result is joined with
+    ``"\\n\\n"``.  Idempotent.
+    """
+    if not s:
+        return ""
+    # Invisible characters are removed first so that a line holding only a ZWSP or BOM
+    # counts as blank (keeps the function idempotent).
+    s = _INVISIBLE_RE.sub("", s)
+    paras = (normalize_text(p) for p in _PARA_SPLIT_RE.split(s))
+    return "\n\n".join(p for p in paras if p)
+
+
+def to_ascii_digits(s: str) -> str:
+    """Map Bangla digits ০-৯ to ASCII 0-9 (other characters unchanged)."""
+    return s.translate(_DIGIT_TABLE)
+
+
+def _build_punct_class() -> str:
+    """A regex character class of every punctuation (P*) code point in the BMP, plus the
+    quote-like symbols ` and ´ (built once at import)."""
+    ranges: list[tuple[int, int]] = []
+    for cp in range(0x10000):
+        if unicodedata.category(chr(cp))[0] == "P" or cp in (0x60, 0xB4):
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1] = (ranges[-1][0], cp)
+            else:
+                ranges.append((cp, cp))
+    parts = []
+    for a, b in ranges:
+        parts.append(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}")
+    return "[" + "".join(parts) + "]+"
+
+
+_PUNCT_RE = re.compile(_build_punct_class())
+# After NFC these are already decomposed; the table is a safety net for callers that
+# hand in text that bypassed NFC.
+_KEY_TABLE = str.maketrans(
+    {
+        ZWNJ: None,
+        ZWJ: None,
+        "\u09dc": "\u09a1\u09bc",
+        "\u09dd": "\u09a2\u09bc",
+        "\u09df": "\u09af\u09bc",
+        **{b: a for b, a in zip(_BN_DIGITS, "0123456789")},
+    }
+)
+
+
+def match_key(s: str) -> str:
+    """A key for comparing/deduplicating text (never for storage).
+
+    normalize_text, then: drop ZWNJ/ZWJ, unify nukta spellings, casefold, Bangla digits
+    to ASCII, punctuation and quotes (incl. । ‘ ’ “ ” - – —) to spaces, collapse spaces.
+    """
+    s = normalize_text(s).translate(_KEY_TABLE).casefold()
+    return " ".join(_PUNCT_RE.sub(" ", s).split())
+
+
+# --- script detection -------------------------------------------------------------
+
+_BENGALI_ANY_RE = re.compile("[\u0980-\u09ff]")
+# Bengali-block characters that are not digits (letters, vowel signs, marks).
+_BN_LETTER_RE = re.compile("[\u0980-\u09e5\u09f0-\u09ff]")
+# Letters of any other script.
+_OTHER_LETTER_RE = re.compile(r"[^\W\d_\u0980-\u09ff]")
+
+# Characters the SutonnyMJ/Bijoy fonts draw as Bangla signs or conjuncts and that ordinary
+# English/European text rarely glues inside a word (accented letters used by European
+# languages are deliberately absent).  ‡ = ে, ¨ = ্য, ˆ = ৈ, ¯ = স্ , ` = দ, ...
+_BIJOY_MARKS = frozenset(
+    "‡†¨ˆ¯Ð÷×¦§ª¬µ¶¸¹¼½¾Þ‰ƒŸ˜`"
+)
+_ASCII_LETTER_RE = re.compile("[A-Za-z]")
+
+#: is_bijoy threshold: share of Latin-letter words that carry a Bijoy mark glued to them.
+BIJOY_MIN_SHARE = 0.2
+
+
+def is_bijoy(s: str) -> bool:
+    """Detect legacy Bijoy/SutonnyMJ ASCII-encoded Bangla (e.g. ``evsjv‡`k`` = বাংলাদেশ).
+
+    Rule: the text has no Bengali-block character, and among its whitespace-separated
+    words that contain an ASCII letter, at least 20 % (``BIJOY_MIN_SHARE``) also contain a
+    Bijoy mark (‡ † ¨ ˆ ¯ Ð ÷ ` ... ) glued to the letters.  The marks exclude accented
+    letters and currency signs of European text, so English/French/German prose stays
+    False; a very short English string with a glued dagger ("Smith†") can trip it.
+    Empty text -> False.
+    """
+    if not s or _BENGALI_ANY_RE.search(s):
+        return False
+    latin = marked = 0
+    for word in s.split():
+        if not _ASCII_LETTER_RE.search(word):
+            continue
+        latin += 1
+        if not _BIJOY_MARKS.isdisjoint(word):
+            marked += 1
+    return marked > 0 and marked >= BIJOY_MIN_SHARE * latin
+
+
+#: is_bangla threshold: share of letters (all scripts) that are Bengali-block letters/signs.
+BANGLA_MIN_SHARE = 0.3
+
+
+def is_bangla(s: str) -> bool:
+    """True when at least 30 % (``BANGLA_MIN_SHARE``) of the letters are Bengali-block
+    letters or signs (digits and punctuation are not counted).  No letters -> False."""
+    if not s:
+        return False
+    bn = len(_BN_LETTER_RE.findall(s))
+    if not bn:
+        return False
+    other = len(_OTHER_LETTER_RE.findall(s))
+    return bn >= BANGLA_MIN_SHARE * (bn + other)
+

@@ -1,0 +1,135 @@
+"""Tests for newsspider.bangla.text: normalization, matching keys, script detection."""
+
+import unicodedata
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from newsspider.bangla import (
+    is_bangla,
+    is_bijoy,
+    match_key,
+    normalize_body,
+    normalize_paragraph,
+    normalize_text,
+    to_ascii_digits,
+)
+
+ZWNJ, ZWJ = "\u200c", "\u200d"
+
+
+def test_nfc_and_whitespace():
+    assert normalize_text("  রয়টার্স\u00a0জানিয়েছে \n\t বাংলাদেশের  ") == unicodedata.normalize(
+        "NFC", "রয়টার্স জানিয়েছে বাংলাদেশের"
+    )
+    # e-kar + aa-kar -> o-kar (NFC)
+    assert normalize_text("ক\u09c7\u09be") == "ক\u09cb"
+    # all kinds of Unicode spaces
+    assert normalize_text("a\u2003b\u3000c\u202fd\u2028e") == "a b c d e"
+
+
+def test_invisible_characters_removed():
+    s = "\ufeffবাংলা\u200bদেশ\u2060 খবর\u00ad\u200e"
+    assert normalize_text(s) == "বাংলাদেশ খবর"
+    assert normalize_text("a\x00b\x07c") == "abc"
+
+
+def test_zwnj_zwj_kept_and_khanda_ta_fixed():
+    rab = "র" + ZWJ + "\u09cd" + "যাব"
+    assert normalize_text(rab) == rab
+    assert ZWNJ in normalize_text("কি" + ZWNJ + "ছু")
+    # old khanda-ta: ত + ্ + ZWJ -> ৎ
+    assert normalize_text("উ\u09a4\u09cd\u200dস") == "উৎস"
+    assert normalize_text("হঠা\u09a4\u09cd\u200d") == "হঠাৎ"
+
+
+def test_nukta_forms_stored_nfc():
+    precomposed = "\u09dc"  # ড়
+    decomposed = "\u09a1\u09bc"
+    assert normalize_text("ব" + precomposed + "ো") == normalize_text("ব" + decomposed + "ো")
+
+
+def test_normalize_paragraph_is_one_line():
+    assert normalize_paragraph("এক\nদুই\r\nতিন") == "এক দুই তিন"
+
+
+def test_normalize_body():
+    body = "প্রথম অনুচ্ছেদ\nএকই অনুচ্ছেদ\n\n \u200b \n\n\nদ্বিতীয়\u00a0অনুচ্ছেদ\n  \n"
+    assert normalize_body(body) == "প্রথম অনুচ্ছেদ একই অনুচ্ছেদ\n\nদ্বিতীয় অনুচ্ছেদ"
+    assert normalize_body("") == ""
+    assert normalize_body("\n\n\u200b\n\n") == ""
+
+
+def test_to_ascii_digits():
+    assert to_ascii_digits("২০২৫-০৩-২২ ১২:৩০, 2023") == "2025-03-22 12:30, 2023"
+
+
+def test_match_key_equalizes_renderings():
+    a = "“রয়টার্স” বলেছে, ২০২৫ সালে—র‍্যাব ‘সক্রিয়’ ছিল।"
+    b = '"রয়টার্স" বলেছে ২০২৫ সালে - র্যাব সক্রিয় ছিল'
+    assert match_key(a) == match_key(b)
+    # precomposed vs decomposed nukta letters
+    assert match_key("পড়\u09dfা") == match_key("পড\u09bcয\u09bcা")
+    assert match_key("বড়\u200c") == match_key("বড\u09bc")
+    # digits, case, en dash, em dash, semicolon, colon, !, ?
+    assert match_key("Reuters: ২০২৫!") == match_key("reuters 2025?")
+    assert match_key("আল–জাজিরা; খবর") == match_key("আল-জাজিরা খবর")
+    assert match_key("হয়েছে।এ সময়") == match_key("হয়েছে। এ সময়")
+
+
+def test_match_key_keeps_words_distinct():
+    assert match_key("বাংলাদেশ") != match_key("বাংলা")
+    assert match_key("কাল") != match_key("কেউ কিলো")
+
+
+def test_is_bijoy():
+    assert is_bijoy("evsjv‡`k")
+    assert is_bijoy("XvKv, 25 AvM÷ (evmm) : evsjv‡`‡ki cÖavbgš¿x Avgvi †mvbvi evsjv")
+    assert not is_bijoy("")
+    assert not is_bijoy("The quick brown fox jumps over the lazy dog.")
+    assert not is_bijoy("Copyright © 2025 US Bangla News. All rights reserved.")
+    assert not is_bijoy("Ein schöner Tag in Köln, café crème — « très bien » ¿Qué?")
+    assert not is_bijoy("বাংলাদেশের খবর")
+    # Bengali-block characters present -> not Bijoy even with daggers
+    assert not is_bijoy("বাংলা ‡ test")
+
+
+def test_is_bangla():
+    assert is_bangla("রয়টার্স জানিয়েছে বাংলাদেশের নির্বাচন")
+    assert is_bangla("US Bangla News: বাংলাদেশের নির্বাচন নিয়ে খবর")
+    assert not is_bangla("The quick brown fox jumps over the lazy dog.")
+    assert not is_bangla("২০২৫ ১২৩")  # digits only: no letters
+    assert not is_bangla("")
+    assert not is_bangla("evsjv‡`k")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_normalize_text_idempotent(s):
+    once = normalize_text(s)
+    assert normalize_text(once) == once
+    assert "\n" not in once and once == once.strip()
+
+
+BN_ALPHABET = st.sampled_from(
+    list("কখগঘঙচছজঝটঠডঢণতথদধনপফবভমযরলশষসহড়ঢ়য়ৎািীুূৃেৈোৌ্ংঃঁ়০১২৩৪৫৬৭৮৯।,")
+    + ["\u09dc", "\u09dd", "\u09df", ZWNJ, ZWJ, "\u200b", "\u00a0", "\u00ad", "\ufeff", " ", "\n", "\t", "a", "Z"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(BN_ALPHABET))
+def test_normalize_idempotent_on_bangla_like_text(s):
+    once = normalize_text(s)
+    assert normalize_text(once) == once
+    body = normalize_body(s)
+    assert normalize_body(body) == body
+    assert match_key(once) == match_key(s)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_normalize_body_idempotent(s):
+    once = normalize_body(s)
+    assert normalize_body(once) == once
+    assert "\n\n\n" not in once
