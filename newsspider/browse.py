@@ -1,0 +1,47 @@
+"""``make browse``: Datasette on the archive, read-only, on 127.0.0.1.
+
+Datasette opens the file through read-only connections (never immutable mode: a cron
+crawl may be writing, and the archive's WAL mode lets it read committed data meanwhile),
+exposes no write API, and listens on the loopback address unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from newsspider.localcrawl import PROJECT_ROOT
+
+
+def datasette_command(archive: Path, host: str, port: int) -> list[str]:
+    return [
+        sys.executable, "-m", "datasette", "serve", str(archive),
+        "--metadata", str(PROJECT_ROOT / "data" / "metadata.yml"),
+        "--host", host, "--port", str(port),
+        "--setting", "default_page_size", "50",
+        "--setting", "sql_time_limit_ms", "3000",
+        "--setting", "facet_time_limit_ms", "500",
+    ]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--archive", default="data/archive.db")
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=8001)
+    args = ap.parse_args(argv)
+    archive = Path(args.archive)
+    if not archive.is_absolute():
+        archive = PROJECT_ROOT / archive
+    if not archive.exists():
+        print(f"no archive at {archive}: run `make demo` (or a crawl) first", file=sys.stderr)
+        return 2
+    print(f"Datasette on http://{args.host}:{args.port}/  (read-only; Ctrl-C stops it)", flush=True)
+    cmd = datasette_command(archive, args.host, args.port)
+    os.execv(cmd[0], cmd)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""Decode once, parse once, precompute what every field extractor needs.
+
+``Document.from_bytes`` decodes a page as browsers and Scrapy do (BOM, the HTTP
+Content-Type charset, ``<meta charset>`` anywhere in the head, then UTF-8 / cp1252
+detection; w3lib implements exactly that order) and parses it with lxml's HTML parser,
+which also recovers truncated pages. Handing raw bytes to libxml2 instead decodes a page
+whose ``<meta charset>`` comes late as Latin-1 (the trap in shared/real-pages/README.md).
+
+The precomputed parts (JSON-LD objects, ``<meta>`` values, canonical URL) are built
+lazily, once per document, and shared by the generic extractors and the site profiles,
+as fundus does with its precomputed article document.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cached_property
+from urllib.parse import urljoin, urlsplit
+
+import lxml.etree
+import lxml.html
+from w3lib.encoding import html_to_unicode
+
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+# Elements whose text is never article text.
+NOISE_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "form",
+              "button", "select", "textarea", "input", "object", "embed", "canvas")
+
+
+class NotHTML(ValueError):
+    """The bytes are not an HTML document (binary, empty, or unparseable)."""
+
+
+class Document:
+    """One fetched page: its URL, decoded text and parsed tree, plus shared lookups."""
+
+    def __init__(self, text: str, url: str = "", encoding: str = "utf-8"):
+        self.url = url
+        self.encoding = encoding
+        self.text = text
+        cleaned = _CONTROL.sub("", _XML_DECL.sub("", text, count=1))
+        if not cleaned.strip():
+            raise NotHTML("empty document")
+        try:
+            self.root = lxml.html.document_fromstring(cleaned)
+        except (lxml.etree.ParserError, ValueError) as exc:
+            raise NotHTML(f"unparseable HTML: {exc}") from exc
+        if self.root is None:
+            raise NotHTML("no root element")
+
+    @classmethod
+    def from_bytes(cls, data: bytes, url: str = "", content_type: str | None = None) -> "Document":
+        if not data or not data.strip():
+            raise NotHTML("empty document")
+        if _looks_binary(data):
+            raise NotHTML("binary content, not HTML")
+        encoding, text = html_to_unicode(content_type, data)
+        return cls(text, url, encoding)
+
+    # -- precomputed lookups -----------------------------------------------------
+    @cached_property
+    def meta(self) -> dict[str, str]:
+        """``<meta property|name|itemprop=... content=...>``; keys lower-cased; the first
+        occurrence wins (pages repeat og tags in plugins further down)."""
+        out: dict[str, str] = {}
+        for el in self.root.iter("meta"):
+            key = el.get("property") or el.get("name") or el.get("itemprop")
+            content = el.get("content")
+            if key and content and content.strip():
+                out.setdefault(key.strip().lower(), content.strip())
+        return out
+
+    @cached_property
+    def jsonld(self) -> list[dict]:
+        """All JSON-LD objects on the page, ``@graph`` flattened; malformed blocks skipped."""
+        objects: list[dict] = []
+        for script in self.root.iter("script"):
+            if (script.get("type") or "").strip().lower() != "application/ld+json":
+                continue
+            raw = (script.text or "").strip()
+            if not raw:
+                continue
+            try:
+                data = json.loads(raw)
+            except ValueError:
+                try:  # CMSs emit raw newlines and trailing commas inside strings
+                    data = json.loads(re.sub(r",\s*([}\]])", r"\1", raw.replace("\n", " ")))
+                except ValueError:
+                    continue
+            _flatten_jsonld(data, objects)
+        return objects
+
+    @cached_property
+    def jsonld_article(self) -> dict | None:
+        """The page's NewsArticle/Article/BlogPosting/ReportageNewsArticle object, if any."""
+        for obj in self.jsonld:
+            if _jsonld_types(obj) & ARTICLE_TYPES:
+                return obj
+        return None
+
+    @cached_property
+    def canonical_url(self) -> str:
+        for link in self.root.iter("link"):
+            if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
+                return self.absolute(link.get("href"))
+        if self.meta.get("og:url"):
+            return self.absolute(self.meta["og:url"])
+        return self.url
+
+    @cached_property
+    def host(self) -> str:
+        return urlsplit(self.url or self.canonical_url).hostname or ""
+
+    def absolute(self, href: str) -> str:
+        href = (href or "").strip()
+        if not self.url:
+            return href
+        return urljoin(self.url, href)
+
+
+ARTICLE_TYPES = {"NewsArticle", "Article", "BlogPosting", "ReportageNewsArticle",
+                 "AnalysisNewsArticle", "OpinionNewsArticle", "BackgroundNewsArticle",
+                 "LiveBlogPosting", "Report"}
+
+
+def _jsonld_types(obj: dict) -> set[str]:
+    t = obj.get("@type")
+    if isinstance(t, str):
+        return {t}
+    if isinstance(t, list):
+        return {x for x in t if isinstance(x, str)}
+    return set()
+
+
+def _flatten_jsonld(data, out: list[dict]) -> None:
+    if isinstance(data, list):
+        for item in data:
+            _flatten_jsonld(item, out)
+    elif isinstance(data, dict):
+        out.append(data)
+        if "@graph" in data:
+            _flatten_jsonld(data["@graph"], out)
+
+
+_BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"PK\x03\x04", b"\x1f\x8b",
+                 b"RIFF", b"\x00\x00\x01\x00")
+
+
+def _looks_binary(data: bytes) -> bool:
+    head = data[:512]
+    if head.startswith(_BINARY_MAGIC):
+        return True
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 BOM: text
+        return False
+    return head.count(b"\x00") > 8

@@ -1,0 +1,181 @@
+"""Bytes + URL → article fields: each field from the most reliable source available.
+
+Order per field: the site profile's selector (when the page carries a known
+template), then the generic layer (JSON-LD, meta, ``<h1>``, text density). Dates are
+machine-readable first, then the visible Bangla date interpreted in the portal's time
+zone. ``sources`` records which source gave each field.
+
+Pure functions: no Scrapy, no network, no clock unless ``now`` is left out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from newsspider.bangla import (
+    is_bijoy,
+    match_key,
+    normalize_text,
+    parse_date,
+    split_credits,
+    to_iso,
+)
+from newsspider.parse import generic
+from newsspider.parse.document import Document, NotHTML
+from newsspider.parse.profiles import Profile, select_profile
+
+PARSER_VERSION = "1"
+DEFAULT_TZ = "America/New_York"
+
+FIELDS = ("url", "headline", "body", "byline", "published", "updated", "section",
+          "credits", "related", "images", "tags")
+
+
+def parse_article(data: bytes | str, url: str = "", *, content_type: str | None = None,
+                  tz: str = DEFAULT_TZ, now: datetime | None = None) -> dict | None:
+    """Parse one page. Returns the fields (plus ``sources``, ``flags``, ``parser``),
+    or None for a page that is not an article (home, section, tag, search pages).
+    Raises ``NotHTML`` for bytes that are not an HTML document."""
+    if isinstance(data, str):
+        doc = Document(data, url)
+    else:
+        doc = Document.from_bytes(data, url, content_type)
+    return extract(doc, tz=tz, now=now)
+
+
+def extract(doc: Document, *, tz: str = DEFAULT_TZ, now: datetime | None = None) -> dict | None:
+    now = now or datetime.now(timezone.utc)
+    profile = select_profile(doc)
+    if profile is None:
+        is_article, _ = generic.looks_like_article(doc)
+        if not is_article:
+            return None
+    elif doc.root.xpath(profile.selectors.get("headline", "/..")) == [] and not doc.jsonld_article:
+        return None
+    return _Extraction(doc, profile, tz, now).result()
+
+
+class _Extraction:
+    def __init__(self, doc: Document, profile: Profile | None, tz: str, now: datetime):
+        self.doc, self.profile, self.tz, self.now = doc, profile, tz, now
+        self.sources: dict[str, str] = {}
+        self.flags: list[str] = []
+
+    def _select(self, field: str) -> list:
+        if self.profile is None or field not in self.profile.selectors:
+            return []
+        return self.doc.root.xpath(self.profile.selectors[field])
+
+    def _profile_text(self, field: str) -> str | None:
+        for el in self._select(field):
+            text = generic.text_of(el)
+            if text:
+                self.sources[field] = f"profile:{self.profile.id}"
+                return text
+        return None
+
+    def _generic(self, field: str, pair) -> str | None:
+        value, source = pair
+        if value:
+            self.sources[field] = source
+        return value or None
+
+    # -- fields -----------------------------------------------------------------
+    def headline(self) -> str | None:
+        return self._profile_text("headline") or self._generic("headline", generic.headline(self.doc))
+
+    def paragraphs(self) -> list[str]:
+        containers = self._select("body")
+        source = f"profile:{self.profile.id}" if containers else None
+        container = containers[0] if containers else None
+        if container is None:
+            container, source = generic.body_container(self.doc)
+        paras = generic.body_paragraphs_from(container) if container is not None else []
+        if not paras:
+            paras = generic.body_from_jsonld(self.doc)
+            source = "jsonld:articleBody" if paras else source
+        if paras:
+            self.sources["body"] = source or "none"
+        return paras
+
+    def byline(self) -> str | None:
+        return self._profile_text("byline") or self._generic("byline", generic.byline(self.doc))
+
+    def dates(self) -> dict[str, str | None]:
+        out: dict[str, str | None] = {"published": None, "updated": None}
+        for field, (raw, source) in generic.machine_dates(self.doc).items():
+            dt = parse_date(raw, tz=self.tz, now=self.now)
+            if dt is not None:
+                out[field] = to_iso(dt)
+                self.sources[field] = source
+        for field in ("published", "updated"):
+            if out[field]:
+                continue
+            candidates = [(generic.text_of(el), f"profile:{self.profile.id}") for el in self._select(field)]
+            if field == "published":
+                candidates += generic.visible_date_texts(self.doc)
+            for raw, source in candidates:
+                dt = parse_date(raw, tz=self.tz, now=self.now) if raw else None
+                if dt is not None:
+                    out[field] = to_iso(dt)
+                    self.sources[field] = source
+                    break
+        return out
+
+    def section(self) -> str | None:
+        crumbs = [generic.text_of(a) for a in self._select("section")]
+        crumbs = [c for c in crumbs if c]
+        if crumbs:
+            self.sources["section"] = f"profile:{self.profile.id}"
+            return crumbs[-1]
+        return self._generic("section", generic.section(self.doc))
+
+    def related(self) -> list[dict]:
+        blocks = self._select("related")
+        block = blocks[0] if blocks else generic.related_block(self.doc)
+        if block is None:
+            return []
+        self.sources["related"] = f"profile:{self.profile.id}" if blocks else "heading"
+        return generic.related_links(self.doc, block)
+
+    def tags(self) -> list[str]:
+        els = self._select("tags")
+        if els:
+            return [t for t in (generic.text_of(a) for a in els) if t]
+        return generic.tags(self.doc)
+
+    def result(self) -> dict:
+        doc = self.doc
+        headline = self.headline()
+        paras = self.paragraphs()
+        # A paragraph that only repeats the headline is not body text.
+        hk = match_key(headline or "")
+        paras = [p for p in paras if match_key(p) != hk]
+        paras, credits = split_credits(paras)
+        body = "\n\n".join(paras)
+        if credits:
+            self.sources["credits"] = "body"
+        if "</html>" not in doc.text[-4096:].lower() and "</body>" not in doc.text[-8192:].lower():
+            self.flags.append("truncated")
+        if is_bijoy(body) or is_bijoy(headline or ""):
+            self.flags.append("bijoy")
+        container = (self._select("body") or [None])[0]
+        fields = {
+            "url": doc.canonical_url or doc.url,
+            "headline": normalize_text(headline) if headline else "",
+            "body": body,
+            "byline": self.byline(),
+            **self.dates(),
+            "section": self.section(),
+            "credits": credits,
+            "related": self.related(),
+            "images": generic.images(doc, container),
+            "tags": self.tags(),
+        }
+        fields["sources"] = self.sources
+        fields["flags"] = self.flags
+        fields["parser"] = f"{self.profile.id if self.profile else 'generic'}@{PARSER_VERSION}"
+        return fields
+
+
+__all__ = ["parse_article", "extract", "FIELDS", "PARSER_VERSION", "NotHTML"]
