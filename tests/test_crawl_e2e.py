@@ -62,14 +62,13 @@ def test_body_not_doubled_and_credits_split_off(db, portal):
 
 def test_credits_stored_in_order(db, portal):
     truth = expected(portal)
-    rows = db.execute(
-        "SELECT a.url, group_concat(c.agency, '|') AS agencies FROM articles a "
-        "LEFT JOIN (SELECT * FROM credits ORDER BY position) c ON c.article_id = a.id GROUP BY a.id"
-    ).fetchall()
-    assert any(r["agencies"] for r in rows), "no credits at all"
-    for r in rows:
-        got = r["agencies"].split("|") if r["agencies"] else []
-        assert got == truth[url_path(r["url"])].credits, r["url"]
+    credited = 0
+    for a in db.execute("SELECT id, url FROM articles").fetchall():
+        got = [r[0] for r in db.execute(
+            "SELECT agency FROM credits WHERE article_id = ? ORDER BY position", [a["id"]])]
+        assert got == truth[url_path(a["url"])].credits, a["url"]
+        credited += bool(got)
+    assert credited >= 10, "too few credited articles to test anything"
 
 
 def test_related_links_stored(db, portal):
