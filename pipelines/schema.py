@@ -7,8 +7,17 @@ queries read them):
   ``first_seen``/``last_seen``; full-text index ``articles_fts`` over headline and body.
 - ``credits``   article ↔ wire agency (canonical English name), in credited order.
 - ``related``   article → the "আরও খবর" links it shows, in page order.
+- ``versions``  one row per stored version of an article: its content as parsed from one
+  fetched response, with the fetch time and what changed from the version before.
+- ``responses`` every distinct fetched response (URL, final URL, status, headers, fetch
+  time, body bytes zlib-compressed), so nothing must be fetched again to be re-parsed.
+- ``crawl_state`` per URL: validators for conditional requests (ETag, Last-Modified),
+  the last fetch, and ``next_due``, the revisit schedule.
 - ``runs``      one row per crawl, with Scrapy's final stats as JSON in ``stats``.
 - ``failures``  URLs the crawl gave up on: reason, attempts, when to retry.
+
+Views: ``article_versions`` (every version with its article's URL and headline) and
+``edited_articles`` (articles with more than one version).
 
 The schema version lives in ``PRAGMA user_version``, written last: every step of a
 migration is idempotent (``if_not_exists``), so a migration interrupted half-way is
@@ -44,9 +53,30 @@ ARTICLE_COLUMNS = {
     "flags": str,      # JSON list of str
     "parser": str,
     "content_hash": str,
+    "versions": int,
     "first_seen": str,
     "last_seen": str,
     "last_run": int,
+}
+
+VERSION_COLUMNS = {
+    "id": int,
+    "article_id": int,
+    "version": int,          # 1, 2, ... in fetch order
+    "fetched_at": str,       # when the response that first showed this content was fetched
+    "headline": str,
+    "body": str,
+    "byline": str,
+    "published": str,
+    "updated": str,
+    "section": str,
+    "credits": str,          # JSON list
+    "content_hash": str,
+    "changed": str,          # JSON list of the fields that differ from the version before
+    "diff": str,             # unified diff of headline and body against the version before
+    "response_id": int,
+    "parser": str,
+    "run_id": int,
 }
 
 FTS_COLUMNS = ["headline", "body"]
@@ -93,9 +123,11 @@ def _create_v1(db: sqlite_utils.Database) -> None:
             "args": str,          # JSON: spider arguments of this run
             "status": str,        # running / finished / failed
             "finish_reason": str,
+            "exit_status": int,   # what the crawl command returned to cron
             "pages_fetched": int,
+            "not_modified": int,  # 304 answers to conditional requests
             "articles_new": int,
-            "articles_updated": int,
+            "articles_updated": int,   # articles that got a new version
             "articles_unchanged": int,
             "failures": int,
             "stats": str,         # JSON: Scrapy's final stats dictionary
@@ -127,6 +159,50 @@ def _create_v1(db: sqlite_utils.Database) -> None:
         if_not_exists=True,
     )
     db["related"].create_index(["url"], if_not_exists=True)
+    db["responses"].create(
+        {
+            "id": int,
+            "url": str,           # the URL requested
+            "final_url": str,     # after redirects
+            "status": int,
+            "fetched_at": str,
+            "headers": str,       # JSON: the headers that matter (type, dates, validators)
+            "content_type": str,
+            "body": bytes,        # zlib-compressed
+            "compression": str,
+            "raw_size": int,
+            "stored_size": int,
+            "sha256": str,        # of the uncompressed body
+            "run_id": int,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id")],
+        if_not_exists=True,
+    )
+    db["responses"].create_index(["url", "id"], if_not_exists=True)
+    db["versions"].create(
+        VERSION_COLUMNS,
+        pk="id",
+        foreign_keys=[("article_id", "articles", "id"), ("response_id", "responses", "id"),
+                      ("run_id", "runs", "id")],
+        if_not_exists=True,
+    )
+    db["versions"].create_index(["article_id", "version"], unique=True, if_not_exists=True)
+    db["crawl_state"].create(
+        {
+            "url": str,
+            "etag": str,
+            "last_modified": str,
+            "last_fetched": str,
+            "last_status": int,
+            "last_sha256": str,   # of the last stored response body
+            "lastmod": str,       # the sitemap's <lastmod> when last fetched
+            "next_due": str,      # NULL: not revisited any more (too old)
+        },
+        pk="url",
+        if_not_exists=True,
+    )
+    db["crawl_state"].create_index(["next_due"], if_not_exists=True)
     db["failures"].create(
         {
             "url": str,
@@ -144,6 +220,16 @@ def _create_v1(db: sqlite_utils.Database) -> None:
         if_not_exists=True,
     )
     db["failures"].create_index(["next_retry"], if_not_exists=True)
+    db.create_view("article_versions", """
+        SELECT v.id, v.article_id, a.url, v.version, v.fetched_at, v.headline, v.changed, v.diff,
+               v.body, v.byline, v.published, v.updated, v.section, v.credits, v.response_id, v.parser
+        FROM versions v JOIN articles a ON a.id = v.article_id
+        ORDER BY v.article_id, v.version""", ignore=True)
+    db.create_view("edited_articles", """
+        SELECT a.id, a.url, a.headline, a.versions, a.first_seen,
+               (SELECT max(fetched_at) FROM versions v WHERE v.article_id = a.id) AS last_edit_seen
+        FROM articles a WHERE a.versions > 1
+        ORDER BY last_edit_seen DESC""", ignore=True)
     if not db["articles_fts"].exists():
         db["articles"].enable_fts(
             FTS_COLUMNS, tokenize=FTS_TOKENIZER, create_triggers=True, replace=True
