@@ -16,6 +16,10 @@ from pathlib import Path
 from newsspider.localcrawl import PROJECT_ROOT, run_crawl
 from newsspider.sampleportal import SamplePortal, serve
 
+# A fixed port: the archive identifies articles by URL, so a second `make demo` is an
+# incremental crawl only if the sample portal is at the same address again.
+DEMO_PORT = 8765
+
 
 def summary(archive: Path, run_id: int | None = None) -> dict:
     con = sqlite3.connect(f"file:{archive}?mode=ro", uri=True)
@@ -40,6 +44,9 @@ def main(argv=None) -> int:
     ap.add_argument("--archive", default="data/archive.db")
     ap.add_argument("--articles", type=int, default=72, help="size of the sample portal")
     ap.add_argument("--edition", type=int, default=0, help="sample portal edition (edits articles)")
+    ap.add_argument("--port", type=int, default=DEMO_PORT,
+                    help=f"port of the sample portal (default {DEMO_PORT}; keep it the same between runs: "
+                         "the port is part of every archived URL)")
     args = ap.parse_args(argv)
     archive = (PROJECT_ROOT / args.archive).resolve() if not Path(args.archive).is_absolute() else Path(args.archive)
     archive.parent.mkdir(parents=True, exist_ok=True)
@@ -49,7 +56,13 @@ def main(argv=None) -> int:
 
     portal = SamplePortal(articles=args.articles, edition=args.edition)
     started = time.monotonic()
-    with serve(portal) as server:
+    try:
+        server = serve(portal, port=args.port)
+    except OSError as exc:
+        print(f"cannot serve the sample portal on 127.0.0.1:{args.port} ({exc.strerror}); "
+              "is another demo running? choose another port with --port", file=sys.stderr)
+        return 2
+    with server:
         print(f"sample portal: {server.base_url} ({args.articles} articles)")
         print(f"crawling with: scrapy crawl portal -a base_url={server.base_url} "
               f"-s ARCHIVE_PATH={archive}  (log: {log_file})")

@@ -1,14 +1,26 @@
 """The record shapes that flow through the pipelines.
 
 ``Article`` is the one shape of a parsed article; ``Failure`` is a URL the crawl gave up
-on (HTTP error, network error, or a page that did not parse into an article). Both are
-plain dataclasses: Scrapy passes them through the item pipelines unchanged
+on (HTTP error, network error, or a page that did not parse into an article);
+``NotModified`` is a conditional re-fetch the portal answered with 304. ``RawResponse``
+rides along with an article or a parse failure so the store keeps the fetched bytes
+(``reparse`` re-parses them without the network). All are plain dataclasses: Scrapy passes them through the item pipelines unchanged
 (itemadapter knows dataclasses), and nothing outside Scrapy needs Scrapy to use them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+
+@dataclass
+class RawResponse:
+    url: str                      # the URL requested
+    final_url: str                # after redirects
+    status: int
+    headers: dict                 # the headers that matter, str -> str
+    body: bytes
+    fetched_at: str               # ISO 8601 UTC
 
 
 @dataclass
@@ -30,6 +42,9 @@ class Article:
     status: int = 200
     fetched_at: str = ""          # ISO 8601 UTC
     parser: str = ""              # profile/template that parsed it, with version
+    raw: RawResponse | None = None
+    lastmod: str | None = None    # the sitemap's <lastmod> for this URL, if any
+    revisit: bool = True          # False for one-off runs: they leave the schedule alone
 
 
 @dataclass
@@ -40,3 +55,13 @@ class Failure:
     status: int | None = None
     permanent: bool = False       # a 404/410 or a page that is not an article
     failed_at: str = ""
+    raw: RawResponse | None = None  # kept for parse failures: a later parser may succeed
+
+
+@dataclass
+class NotModified:
+    url: str
+    fetched_at: str
+    headers: dict = field(default_factory=dict)
+    lastmod: str | None = None
+    revisit: bool = True

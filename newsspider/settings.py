@@ -7,6 +7,8 @@ tests do that to crawl the bundled sample portal on 127.0.0.1 at full speed.
 BOT_NAME = "newsspider"
 SPIDER_MODULES = ["newsspider.spiders"]
 NEWSPIDER_MODULE = "newsspider.spiders"
+# Project commands: crawl (lock + exit status for cron), reparse, export-warc
+COMMANDS_MODULE = "newsspider.commands"
 
 # --- The portal -----------------------------------------------------------------
 # `scrapy crawl portal` with no arguments crawls this site.
@@ -24,6 +26,25 @@ ARCHIVE_BATCH_SIZE = 50
 # seconds; permanent failures (404, 410, parse failures) stop after this many attempts.
 FAILURE_RETRY_BASE_SECONDS = 3600
 FAILURE_MAX_ATTEMPTS_PERMANENT = 3
+# Revisit schedule, as news-diff trackers do: [age below which, interval] in seconds.
+# Articles older than the last age are never fetched again (unless the sitemap's
+# <lastmod> says they changed).
+REVISIT_SCHEDULE = [
+    [86400, 3600],            # first day: hourly
+    [7 * 86400, 6 * 3600],    # first week: every 6 hours
+    [30 * 86400, 86400],      # first month: daily
+    [90 * 86400, 7 * 86400],  # first three months: weekly
+]
+# Section pages are followed back only until a page holds no article that is new or
+# due; 0 = no further limit on pages per section.
+SECTION_MAX_PAGES = 0
+# The run exits non-zero (for cron) when more than this share of article fetches failed.
+MAX_ERROR_RATE = 0.5
+# Logs go to stderr and to this file, rotated by size (None: logs/crawl.log beside the
+# archive; "" turns it off).
+LOG_ROTATING_FILE = None
+LOG_ROTATING_MAX_BYTES = 10 * 1024 * 1024
+LOG_ROTATING_BACKUPS = 5
 
 # --- Politeness -----------------------------------------------------------------
 CONTACT_URL = "https://github.com/newsspider-archive/newsspider"

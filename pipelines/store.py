@@ -1,28 +1,48 @@
-"""Store: articles, credits, related links, failures and the run itself, in SQLite.
+"""Store: articles and their versions, fetched responses, crawl state, failures, runs.
 
 Writes go in batches, each one explicit transaction (``BEGIN IMMEDIATE`` … ``COMMIT``):
-an article, its credits and its related links are never half-written, and a crash or
-kill loses at most the batch in flight, which the next run fetches again. The archive
-is in WAL mode, so Datasette can read while a crawl writes.
+an article, its version, its credits, its related links and its response are never
+half-written, and a crash or ``kill -9`` loses at most the batch in flight, which the
+next run fetches again. The archive is in WAL mode, so Datasette reads while a crawl
+writes.
+
+- A fetched response is stored (zlib with a preset dictionary) when its bytes differ
+  from the last stored response of that URL.
+- An article whose normalized content (headline, body, byline, dates, section,
+  credits) differs from its latest version gets a new version; an unchanged re-fetch
+  only moves ``last_seen``.
+- ``crawl_state`` keeps the validators for conditional requests and ``next_due``, the
+  revisit time given by the article's age (``REVISIT_SCHEDULE``).
 
 The schema belongs to ``pipelines.schema``; this module only reads and writes rows.
-sqlite-utils' own write helpers commit per call, which would split a batch, so rows are
+sqlite-utils' write helpers commit per call, which would split a batch, so rows are
 written with plain SQL on its connection.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import logging
+import zlib
 from datetime import datetime, timedelta, timezone
 
-from scrapy import signals
-
-from newsspider.items import Article, Failure
+from newsspider.items import Article, Failure, NotModified, RawResponse
 from pipelines import schema
 
 log = logging.getLogger(__name__)
+
+# (age below which, revisit interval), seconds; older than the last age: never revisited.
+DEFAULT_REVISIT_SCHEDULE = (
+    (86400, 3600),            # first day: hourly
+    (7 * 86400, 6 * 3600),    # first week: every 6 hours
+    (30 * 86400, 86400),      # first month: daily
+    (90 * 86400, 7 * 86400),  # first three months: weekly
+)
+VERSIONED_FIELDS = ("headline", "body", "byline", "published", "updated", "section", "credits")
+KEPT_HEADERS = ("content-type", "etag", "last-modified", "date", "content-language", "location",
+                "cache-control", "expires", "server", "content-length")
 
 
 def utcnow() -> datetime:
@@ -33,27 +53,108 @@ def iso(dt: datetime) -> str:
     return dt.isoformat(timespec="seconds")
 
 
-def content_hash(a: Article) -> str:
+def parse_iso(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def content_of(a: Article) -> dict:
+    return {f: getattr(a, f) for f in VERSIONED_FIELDS}
+
+
+def content_hash(content: dict) -> str:
     """What makes two fetches of an article the same version."""
-    payload = json.dumps(
-        [a.headline, a.body, a.byline, a.published, a.updated, a.section, a.credits],
-        ensure_ascii=False,
-    )
+    payload = json.dumps([content[f] for f in VERSIONED_FIELDS], ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-class Archive:
-    """The archive's write side: a run, its articles and failures."""
+def next_due(published: str | None, fetched_at: str, schedule=DEFAULT_REVISIT_SCHEDULE) -> str | None:
+    """When to fetch an article again: often while young, rarely when old, never after
+    the schedule's last age."""
+    fetched = parse_iso(fetched_at) or utcnow()
+    born = parse_iso(published) or fetched
+    age = (fetched - born).total_seconds()
+    for max_age, interval in schedule:
+        if age < max_age:
+            return iso(fetched + timedelta(seconds=interval))
+    return None
 
-    def __init__(self, path, *, retry_base: float = 3600, max_permanent_attempts: int = 3):
+
+def version_diff(old: dict, new: dict) -> tuple[list[str], str]:
+    """The fields that changed, and a unified diff of headline and body paragraphs."""
+    changed = [f for f in VERSIONED_FIELDS if old.get(f) != new.get(f)]
+    def lines(c):
+        return [f"# {c.get('headline') or ''}", *((c.get("body") or "").split("\n\n"))]
+    diff = "\n".join(difflib.unified_diff(lines(old), lines(new), "before", "after", lineterm="", n=1))
+    return changed, diff
+
+
+# --------------------------------------------------------------------------- compression
+
+class Compressor:
+    """zlib with a preset dictionary made of the archive's first stored pages."""
+
+    DICT_SIZE = 32 * 1024
+
+    def __init__(self, conn):
+        self.conn = conn
+        row = conn.execute("SELECT id, dict FROM zdicts ORDER BY id DESC LIMIT 1").fetchone()
+        self.dict_id, self.zdict = (row[0], row[1]) if row else (None, None)
+        self.samples: list[bytes] = []
+
+    def compress(self, body: bytes) -> tuple[bytes, str]:
+        if self.zdict is None:
+            self.samples.append(body)
+            if len(self.samples) >= 4 or sum(map(len, self.samples)) >= 4 * self.DICT_SIZE:
+                self._make_dict()
+        if self.zdict is None:
+            return zlib.compress(body, 9), "zlib"
+        co = zlib.compressobj(9, zdict=self.zdict)
+        return co.compress(body) + co.flush(), f"zlib-dict/{self.dict_id}"
+
+    def _make_dict(self) -> None:
+        # zlib looks back 32 KiB: the dictionary is the tail of a few whole pages, the
+        # most common strings (the template) nearest its end.
+        zdict = b"".join(s[-self.DICT_SIZE // len(self.samples):] for s in self.samples)[-self.DICT_SIZE:]
+        cur = self.conn.execute("INSERT INTO zdicts (created, dict) VALUES (?, ?)", [iso(utcnow()), zdict])
+        self.dict_id, self.zdict = cur.lastrowid, zdict
+
+
+def decompress(conn, blob: bytes, compression: str) -> bytes:
+    if compression == "zlib":
+        return zlib.decompress(blob)
+    if compression.startswith("zlib-dict/"):
+        dict_id = int(compression.split("/", 1)[1])
+        zdict = conn.execute("SELECT dict FROM zdicts WHERE id = ?", [dict_id]).fetchone()[0]
+        d = zlib.decompressobj(zdict=zdict)
+        return d.decompress(blob) + d.flush()
+    raise ValueError(f"unknown compression {compression!r}")
+
+
+# --------------------------------------------------------------------------- the archive
+
+class Archive:
+    """The archive's write side: a run, its articles, versions, responses and failures."""
+
+    def __init__(self, path, *, retry_base: float = 3600, max_permanent_attempts: int = 3,
+                 schedule=DEFAULT_REVISIT_SCHEDULE):
         self.path = path
         self.db = schema.connect(path)
         schema.ensure_schema(self.db)
         self.conn = self.db.conn
         self.retry_base = retry_base
         self.max_permanent_attempts = max_permanent_attempts
+        self.schedule = schedule
+        self.compressor = Compressor(self.conn)
         self.run_id: int | None = None
-        self.counts = {"articles_new": 0, "articles_updated": 0, "articles_unchanged": 0, "failures": 0}
+        self.counts = {"articles_new": 0, "articles_updated": 0, "articles_unchanged": 0,
+                       "not_modified": 0, "failures": 0, "responses_stored": 0,
+                       "response_bytes_raw": 0, "response_bytes_stored": 0}
 
     # -- runs ----------------------------------------------------------------------
     def start_run(self, spider: str, args: dict) -> int:
@@ -64,14 +165,15 @@ class Archive:
         self.run_id = cur.lastrowid
         return self.run_id
 
-    def finish_run(self, stats: dict, reason: str) -> None:
-        status = "finished" if reason == "finished" else "failed" if reason in ("shutdown", "cancelled") else reason
+    def finish_run(self, stats: dict, reason: str, exit_status: int | None = None) -> None:
+        status = "finished" if reason == "finished" and not exit_status else "failed"
         self.conn.execute(
-            """UPDATE runs SET finished = ?, status = ?, finish_reason = ?, pages_fetched = ?,
-               articles_new = ?, articles_updated = ?, articles_unchanged = ?, failures = ?, stats = ?
+            """UPDATE runs SET finished = ?, status = ?, finish_reason = ?, exit_status = ?,
+               pages_fetched = ?, not_modified = ?, articles_new = ?, articles_updated = ?,
+               articles_unchanged = ?, failures = ?, stats = ?
                WHERE id = ?""",
-            [iso(utcnow()), status, reason, stats.get("downloader/response_count", 0),
-             self.counts["articles_new"], self.counts["articles_updated"],
+            [iso(utcnow()), status, reason, exit_status, stats.get("downloader/response_count", 0),
+             self.counts["not_modified"], self.counts["articles_new"], self.counts["articles_updated"],
              self.counts["articles_unchanged"], self.counts["failures"],
              json.dumps(stats, ensure_ascii=False, sort_keys=True, default=str), self.run_id],
         )
@@ -85,6 +187,8 @@ class Archive:
             for item in items:
                 if isinstance(item, Article):
                     self._write_article(item)
+                elif isinstance(item, NotModified):
+                    self._write_not_modified(item)
                 elif isinstance(item, Failure):
                     self._write_failure(item)
             self.conn.execute("COMMIT")
@@ -92,11 +196,39 @@ class Archive:
             self.conn.execute("ROLLBACK")
             raise
 
+    def _store_response(self, raw: RawResponse | None) -> int | None:
+        """Keep the fetched bytes, unless they equal the last stored ones of this URL."""
+        if raw is None:
+            return None
+        sha = hashlib.sha256(raw.body).hexdigest()
+        last = self.conn.execute(
+            "SELECT id, sha256 FROM responses WHERE url = ? ORDER BY id DESC LIMIT 1", [raw.url]
+        ).fetchone()
+        if last and last[1] == sha:
+            return last[0]
+        blob, method = self.compressor.compress(raw.body)
+        headers = {k: v for k, v in raw.headers.items() if k.lower() in KEPT_HEADERS}
+        cur = self.conn.execute(
+            """INSERT INTO responses (url, final_url, status, fetched_at, headers, content_type, body,
+                                      compression, raw_size, stored_size, sha256, run_id)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [raw.url, raw.final_url, raw.status, raw.fetched_at, json.dumps(headers, sort_keys=True),
+             headers.get("content-type") or headers.get("Content-Type"), blob, method,
+             len(raw.body), len(blob), sha, self.run_id],
+        )
+        self.counts["responses_stored"] += 1
+        self.counts["response_bytes_raw"] += len(raw.body)
+        self.counts["response_bytes_stored"] += len(blob)
+        return cur.lastrowid
+
     def _write_article(self, a: Article) -> None:
         now = a.fetched_at or iso(utcnow())
-        digest = content_hash(a)
+        response_id = self._store_response(a.raw)
+        content = content_of(a)
+        digest = content_hash(content)
         row = self.conn.execute(
-            "SELECT id, content_hash FROM articles WHERE url = ?", [a.url]
+            "SELECT id, content_hash, versions, headline, body, byline, published, updated, section "
+            "FROM articles WHERE url = ?", [a.url]
         ).fetchone()
         values = {
             "url": a.url, "headline": a.headline, "body": a.body, "byline": a.byline,
@@ -108,27 +240,50 @@ class Archive:
             "parser": a.parser, "content_hash": digest, "last_seen": now, "last_run": self.run_id,
         }
         if row is None:
-            values["first_seen"] = now
+            values.update(first_seen=now, versions=1)
             cols = ", ".join(values)
             cur = self.conn.execute(
                 f"INSERT INTO articles ({cols}) VALUES ({', '.join('?' * len(values))})",
                 list(values.values()),
             )
             article_id = cur.lastrowid
+            self._add_version(article_id, 1, a, digest, ["new"], None, response_id)
             self.counts["articles_new"] += 1
+        elif row[1] == digest:
+            article_id = row[0]
+            self.conn.execute("UPDATE articles SET last_seen = ?, last_run = ? WHERE id = ?",
+                              [now, self.run_id, article_id])
+            self.counts["articles_unchanged"] += 1
+            self._update_state(a.url, a.raw, now, a.published, a.lastmod, a.revisit)
+            self._forget_failure(a)
+            return
         else:
-            article_id, old_hash = row
-            if old_hash == digest:
-                self.conn.execute(
-                    "UPDATE articles SET last_seen = ?, last_run = ? WHERE id = ?",
-                    [now, self.run_id, article_id],
-                )
-                self.counts["articles_unchanged"] += 1
-                self._forget_failure(a)
-                return
+            article_id, _, n_versions = row[0], row[1], row[2] or 1
+            old = dict(zip(("headline", "body", "byline", "published", "updated", "section"), row[3:]))
+            old["credits"] = [r[0] for r in self.conn.execute(
+                "SELECT agency FROM credits WHERE article_id = ? ORDER BY position", [article_id])]
+            changed, diff = version_diff(old, content)
+            values["versions"] = n_versions + 1
             sets = ", ".join(f"{c} = ?" for c in values)
             self.conn.execute(f"UPDATE articles SET {sets} WHERE id = ?", [*values.values(), article_id])
+            self._add_version(article_id, n_versions + 1, a, digest, changed, diff, response_id)
             self.counts["articles_updated"] += 1
+        self._replace_links(article_id, a)
+        self._update_state(a.url, a.raw, now, a.published, a.lastmod, a.revisit)
+        self._forget_failure(a)
+
+    def _add_version(self, article_id, number, a: Article, digest, changed, diff, response_id):
+        self.conn.execute(
+            """INSERT INTO versions (article_id, version, fetched_at, headline, body, byline, published,
+                                     updated, section, credits, content_hash, changed, diff,
+                                     response_id, parser, run_id)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [article_id, number, a.fetched_at, a.headline, a.body, a.byline, a.published, a.updated,
+             a.section, json.dumps(a.credits, ensure_ascii=False), digest,
+             json.dumps(changed), diff, response_id, a.parser, self.run_id],
+        )
+
+    def _replace_links(self, article_id: int, a: Article) -> None:
         self.conn.execute("DELETE FROM credits WHERE article_id = ?", [article_id])
         self.conn.executemany(
             "INSERT INTO credits (article_id, agency, position) VALUES (?, ?, ?)",
@@ -139,12 +294,47 @@ class Archive:
             "INSERT INTO related (article_id, position, url, title) VALUES (?, ?, ?, ?)",
             [(article_id, i, r["url"], r["title"]) for i, r in enumerate(a.related, 1)],
         )
-        self._forget_failure(a)
+
+    def _update_state(self, url, raw: RawResponse | None, fetched_at, published, lastmod, revisit,
+                      status=None, headers=None):
+        headers = {k.lower(): v for k, v in ((raw.headers if raw else headers) or {}).items()}
+        due = next_due(published, fetched_at, self.schedule)
+        keys = [url] if raw is None or raw.url == url else [url, raw.url]
+        for key in keys:
+            exists = self.conn.execute("SELECT 1 FROM crawl_state WHERE url = ?", [key]).fetchone()
+            params = [headers.get("etag"), headers.get("last-modified"), fetched_at,
+                      status or (raw.status if raw else None),
+                      hashlib.sha256(raw.body).hexdigest() if raw else None, lastmod]
+            if exists is None:
+                self.conn.execute(
+                    """INSERT INTO crawl_state (url, etag, last_modified, last_fetched, last_status,
+                                                last_sha256, lastmod, next_due) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                    [key, *params, due])
+            else:
+                # one-off runs (revisit=False) leave the revisit schedule as it was
+                self.conn.execute(
+                    """UPDATE crawl_state SET etag = coalesce(?, etag), last_modified = coalesce(?, last_modified),
+                       last_fetched = ?, last_status = ?, last_sha256 = coalesce(?, last_sha256),
+                       lastmod = coalesce(?, lastmod)""" + (", next_due = ?" if revisit else "") +
+                    " WHERE url = ?", [*params, *([due] if revisit else []), key])
+
+    def _write_not_modified(self, n: NotModified) -> None:
+        row = self.conn.execute("SELECT published FROM articles WHERE url = ?", [n.url]).fetchone()
+        if row is None:
+            row = self.conn.execute(
+                "SELECT a.published FROM articles a JOIN responses r ON r.final_url = a.url OR r.url = a.url "
+                "WHERE r.url = ? LIMIT 1", [n.url]).fetchone()
+        self._update_state(n.url, None, n.fetched_at, row[0] if row else None, n.lastmod, n.revisit,
+                           status=304, headers=n.headers)
+        self.conn.execute("UPDATE articles SET last_seen = ?, last_run = ? WHERE url = ?",
+                          [n.fetched_at, self.run_id, n.url])
+        self.counts["not_modified"] += 1
 
     def _forget_failure(self, a: Article) -> None:
         self.conn.execute("DELETE FROM failures WHERE url IN (?, ?)", [a.url, a.fetched_url or a.url])
 
     def _write_failure(self, f: Failure) -> None:
+        self._store_response(f.raw)
         now = utcnow()
         row = self.conn.execute("SELECT attempts, first_failed FROM failures WHERE url = ?", [f.url]).fetchone()
         attempts = (row[0] if row else 0) + 1
@@ -170,11 +360,21 @@ class Archive:
         self.db.close()
 
 
-def retry_candidates(path, now: datetime | None = None) -> list[str]:
-    """URLs whose failure is due for another try (the spider schedules them first)."""
+# --------------------------------------------------------------------------- reading state
+
+def _read_only(path):
     try:
         db = schema.connect(path, readonly=True)
+        db.execute("SELECT 1 FROM sqlite_master LIMIT 1")
+        return db
     except Exception:  # no archive yet
+        return None
+
+
+def retry_candidates(path, now: datetime | None = None) -> list[str]:
+    """URLs whose failure is due for another try (the spider schedules them first)."""
+    db = _read_only(path)
+    if db is None:
         return []
     try:
         if "failures" not in db.table_names():
@@ -188,6 +388,36 @@ def retry_candidates(path, now: datetime | None = None) -> list[str]:
         db.close()
 
 
+def failures_waiting(path, now: datetime | None = None) -> set[str]:
+    """Failed URLs not to request yet: their retry is not due, or they were given up."""
+    db = _read_only(path)
+    if db is None:
+        return set()
+    try:
+        if "failures" not in db.table_names():
+            return set()
+        return {r[0] for r in db.execute(
+            "SELECT url FROM failures WHERE next_retry IS NULL OR next_retry > ?", [iso(now or utcnow())])}
+    finally:
+        db.close()
+
+
+def crawl_states(path) -> dict[str, tuple]:
+    """url -> (etag, last_modified, next_due, lastmod, last_fetched) for every URL fetched before."""
+    db = _read_only(path)
+    if db is None:
+        return {}
+    try:
+        if "crawl_state" not in db.table_names():
+            return {}
+        return {r[0]: r[1:] for r in db.execute(
+            "SELECT url, etag, last_modified, next_due, lastmod, last_fetched FROM crawl_state")}
+    finally:
+        db.close()
+
+
+# --------------------------------------------------------------------------- the pipeline
+
 class StorePipeline:
     """Item pipeline around ``Archive``: batches items, records the run and its stats."""
 
@@ -198,11 +428,14 @@ class StorePipeline:
         self.batch_size = s.getint("ARCHIVE_BATCH_SIZE", 50)
         self.retry_base = s.getfloat("FAILURE_RETRY_BASE_SECONDS", 3600)
         self.max_attempts = s.getint("FAILURE_MAX_ATTEMPTS_PERMANENT", 3)
+        self.schedule = tuple(tuple(x) for x in (s.getlist("REVISIT_SCHEDULE") or DEFAULT_REVISIT_SCHEDULE))
         self.archive: Archive | None = None
         self.pending: list = []
 
     @classmethod
     def from_crawler(cls, crawler):
+        from scrapy import signals
+
         pipe = cls(crawler)
         # spider_closed fires after CoreStats has written finish_time and finish_reason,
         # so the run row gets Scrapy's final stats.
@@ -212,8 +445,9 @@ class StorePipeline:
     def open_spider(self, spider=None):
         spider = spider or self.crawler.spider
         self.archive = Archive(self.path, retry_base=self.retry_base,
-                               max_permanent_attempts=self.max_attempts)
-        args = {k: v for k, v in vars(spider).items() if k in getattr(spider, "argument_names", ())}
+                               max_permanent_attempts=self.max_attempts, schedule=self.schedule)
+        args = {k: v for k, v in vars(spider).items()
+                if k in getattr(spider, "argument_names", ()) and v is not None}
         run_id = self.archive.start_run(spider.name, args)
         self.crawler.stats.set_value("newsspider/run_id", run_id)
         log.info("archive %s, run %d", self.path, run_id)
@@ -237,6 +471,11 @@ class StorePipeline:
         if self.archive is None:
             return
         self.flush()
-        self.archive.finish_run(self.crawler.stats.get_stats(), reason)
+        stats = self.crawler.stats
+        from newsspider.runstatus import exit_status
+
+        code = exit_status(stats.get_stats(), self.crawler.settings)
+        stats.set_value("newsspider/exit_status", code)
+        self.archive.finish_run(stats.get_stats(), reason, code)
         self.archive.close()
         self.archive = None

@@ -1,13 +1,20 @@
 """The ``portal`` spider: discover the portal's articles and fetch each one once.
 
 Discovery, in this order: URLs whose earlier failure is due for a retry (from the
-archive), ``robots.txt`` ``Sitemap:`` lines and ``/sitemap.xml`` (indexes followed),
-the RSS/Atom feed (``/feed/`` and any ``<link rel=alternate>`` feed), the home page,
-section pages (menu links, pagination followed) and each article's "আরও খবর" links.
+archive), ``robots.txt`` ``Sitemap:`` lines and ``/sitemap.xml`` (indexes followed);
+then, once those are done (so every article's ``<lastmod>`` is known), the RSS/Atom
+feed (``/feed/`` and any ``<link rel=alternate>`` feed), the home page, section pages
+(menu links, pagination followed) and each article's "আরও খবর" links.
 Only the portal's own host is followed. Parsing is not done here: the page's bytes go to
 ``newsspider.parse.parse_article`` and the fields become an ``Article`` item for the
 pipelines (normalize → validate → store). A URL the crawl gives up on becomes a
 ``Failure`` item, so it is recorded with its reason and retried by the next run.
+
+Incremental: an article already in the archive is requested again only when it is due
+(``crawl_state.next_due``, from the revisit schedule) or the sitemap's ``<lastmod>``
+is newer than when it was fetched, and then conditionally (``If-None-Match`` /
+``If-Modified-Since``); a 304 becomes a ``NotModified`` item. Section pages are followed
+back only until a page links nothing new or due.
 
 Arguments (``scrapy crawl portal -a NAME=VALUE``), all optional:
   base_url      the portal's root (default: the PORTAL_URL setting, https://usbanglanews.com/)
@@ -15,7 +22,10 @@ Arguments (``scrapy crawl portal -a NAME=VALUE``), all optional:
   section       crawl one section only: its slug (``international``) or its URL
   start_url     start discovery from this listing page instead of the whole site
   max_articles  stop after this many article pages have been requested
+  since         only articles published on or after this date (YYYY-MM-DD)
   follow_related  "0" to not follow the "আরও খবর" links (default "1")
+One-off runs (url, section, start_url, max_articles, since) fetch what they are asked
+for and leave the revisit schedule of other articles alone.
 """
 
 from __future__ import annotations
@@ -26,14 +36,15 @@ from urllib.parse import urljoin, urlsplit, urlunsplit, parse_qsl, urlencode
 
 import scrapy
 from lxml import etree
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
-from newsspider.items import Article, Failure
+from newsspider.items import Article, Failure, NotModified, RawResponse
 from newsspider.parse import NotHTML, parse_article
 from newsspider.parse.profiles import all_profiles
-from pipelines.store import retry_candidates
+from pipelines.store import KEPT_HEADERS, crawl_states, failures_waiting, retry_candidates
 
 # Generic URL shapes, for any portal whose template no profile describes.
 ARTICLE_PATHS = (
@@ -72,10 +83,10 @@ def clean_url(url: str) -> str:
 
 class PortalSpider(scrapy.Spider):
     name = "portal"
-    argument_names = ("base_url", "url", "section", "start_url", "max_articles", "follow_related")
+    argument_names = ("base_url", "url", "section", "start_url", "max_articles", "since", "follow_related")
 
     def __init__(self, base_url=None, url=None, section=None, start_url=None,
-                 max_articles=None, follow_related="1", *args, **kwargs):
+                 max_articles=None, since=None, follow_related="1", *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.base_url = base_url
         self.url = url
@@ -83,6 +94,21 @@ class PortalSpider(scrapy.Spider):
         self.start_url = start_url
         self.max_articles = int(max_articles) if max_articles not in (None, "", "0") else None
         self.follow_related = str(follow_related).lower() not in ("0", "false", "no")
+        self.since = None
+        if since:
+            try:
+                self.since = datetime.fromisoformat(since)
+            except ValueError:
+                raise ValueError(f"since={since!r} is not a date (YYYY-MM-DD)") from None
+            if self.since.tzinfo is None:
+                self.since = self.since.replace(tzinfo=timezone.utc)
+        # one-off runs leave the revisit schedule of other articles alone
+        self.one_off = bool(url or section or start_url or self.max_articles or self.since)
+        self.now = datetime.now(timezone.utc)
+        self.states: dict[str, tuple] = {}
+        self.waiting: set[str] = set()       # failed URLs whose retry is not due yet
+        self.lastmods: dict[str, str] = {}   # canonical key -> the sitemap's <lastmod>
+        self.listings_started = False
         self.seen: set[str] = set()
         self.article_requests = 0
         self.profiles = all_profiles()
@@ -100,7 +126,20 @@ class PortalSpider(scrapy.Spider):
         host = urlsplit(spider.url or spider.base_url).hostname or ""
         spider.host = host.lower().removeprefix("www.")
         spider.allowed_domains = [spider.host]
+        if spider.archive_path:
+            spider.states = {canonical_key(u): v for u, v in crawl_states(spider.archive_path).items()}
+            spider.waiting = {canonical_key(u) for u in failures_waiting(spider.archive_path)}
+        crawler.signals.connect(spider.spider_idle, signal=scrapy.signals.spider_idle)
         return spider
+
+    def spider_idle(self):
+        """Sitemaps (and what they listed) are done: now the feed and the listing pages."""
+        if self.listings_started or self.one_off:
+            return
+        self.listings_started = True
+        for request in self.listing_requests():
+            self.crawler.engine.crawl(request)
+        raise DontCloseSpider
 
     # -- start ---------------------------------------------------------------------
     async def start(self):
@@ -132,13 +171,15 @@ class PortalSpider(scrapy.Spider):
                              errback=self.discovery_failed, priority=30, meta={"role": "robots"})
         yield scrapy.Request(urljoin(self.base_url, "sitemap.xml"), callback=self.parse_sitemap,
                              errback=self.discovery_failed, priority=20, meta={"role": "sitemap"})
+
+    def listing_requests(self):
         yield scrapy.Request(urljoin(self.base_url, "feed/"), callback=self.parse_feed,
                              errback=self.discovery_failed, priority=20, meta={"role": "feed"})
         yield self._listing(self.base_url, source="home")
 
     # -- discovery -----------------------------------------------------------------
     def parse_robots(self, response):
-        for url in sitemap_urls_from_robots(response.text, base_url=response.url):
+        for url in sitemap_urls_from_robots(response.body, base_url=response.url):
             yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.discovery_failed,
                                  priority=20, meta={"role": "sitemap"})
 
@@ -163,17 +204,23 @@ class PortalSpider(scrapy.Spider):
                     yield scrapy.Request(loc, callback=self.parse_sitemap, errback=self.discovery_failed,
                                          priority=20, meta={"role": "sitemap"})
             return
-        articles, listings = [], []
+        articles, listings, lastmods = [], [], {}
         for entry in sitemap:
             loc = entry.get("loc")
             if not loc or not self._on_site(loc):
                 continue
             if self._is_article_url(loc):
+                lastmod = (entry.get("lastmod") or "").strip() or None
+                if self.since and lastmod and _before(lastmod, self.since):
+                    continue
                 articles.append(loc)
+                lastmods[loc] = lastmod
+                if lastmod:
+                    self.lastmods[canonical_key(loc)] = lastmod
             elif self._is_section_url(loc):
                 listings.append(loc)
         self.crawler.stats.inc_value("newsspider/discovered/sitemap", len(articles))
-        yield from self._article_requests(articles, source="sitemap")
+        yield from self._article_requests(articles, source="sitemap", lastmods=lastmods)
         for loc in listings:
             yield self._listing(loc, source="sitemap")
 
@@ -214,6 +261,10 @@ class PortalSpider(scrapy.Spider):
                 listings.append(url)
         yield from self._article_requests(articles, source="listing")
         page = response.meta.get("page", 1)
+        # Follow the section back only while its pages still link something new or due.
+        if articles and not any(self._wanted(u) for u in articles):
+            self.crawler.stats.inc_value("newsspider/pagination_stopped")
+            return
         for next_href in response.xpath("//link[@rel='next']/@href | //a[@rel='next']/@href | "
                                         "//a[contains(concat(' ',@class,' '),' next ')]/@href").getall()[:1]:
             if not self.section_max_pages or page < self.section_max_pages:
@@ -225,21 +276,30 @@ class PortalSpider(scrapy.Spider):
     # -- articles ------------------------------------------------------------------
     def parse_article(self, response):
         fetched_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        requested = response.request.url if response.request else response.url
+        headers = _headers(response)
+        if response.status == 304:
+            yield NotModified(requested, fetched_at, headers, lastmod=response.meta.get("lastmod"),
+                              revisit=not self.one_off)
+            return
+        raw = RawResponse(requested, response.url, response.status, headers, response.body, fetched_at)
         if not isinstance(response, TextResponse):
-            yield Failure(response.url, f"not an HTML page (Content-Type: "
-                          f"{response.headers.get('Content-Type', b'').decode('latin-1')})",
+            yield Failure(requested, f"not an HTML page (Content-Type: {headers.get('content-type', '?')})",
                           kind="parse", status=response.status, permanent=True, failed_at=fetched_at)
             return
-        content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
         try:
-            fields = parse_article(response.body, response.url, content_type=content_type, tz=self.tz)
+            fields = parse_article(response.body, response.url, content_type=headers.get("content-type"),
+                                   tz=self.tz)
         except NotHTML as exc:
-            yield Failure(response.url, f"not an HTML document: {exc}", kind="parse",
-                          status=response.status, permanent=True, failed_at=fetched_at)
+            yield Failure(requested, f"not an HTML document: {exc}", kind="parse",
+                          status=response.status, permanent=True, failed_at=fetched_at, raw=raw)
             return
         if fields is None:
-            yield Failure(response.url, "not an article page", kind="parse", status=response.status,
-                          permanent=True, failed_at=fetched_at)
+            yield Failure(requested, "not an article page", kind="parse", status=response.status,
+                          permanent=True, failed_at=fetched_at, raw=raw)
+            return
+        if self.since and fields["published"] and _before(fields["published"], self.since):
+            self.crawler.stats.inc_value("newsspider/skipped/before_since")
             return
         self.crawler.stats.inc_value("newsspider/articles_parsed")
         yield Article(
@@ -249,7 +309,8 @@ class PortalSpider(scrapy.Spider):
             published=fields["published"], updated=fields["updated"], section=fields["section"],
             credits=fields["credits"], related=fields["related"], images=fields["images"],
             tags=fields["tags"], sources=fields["sources"], flags=fields["flags"],
-            status=response.status, fetched_at=fetched_at, parser=fields["parser"],
+            status=response.status, fetched_at=fetched_at, parser=fields["parser"], raw=raw,
+            lastmod=response.meta.get("lastmod"), revisit=not self.one_off,
         )
         if self.follow_related and not self.url:
             related = [r["url"] for r in fields["related"] if self._on_site(r["url"])]
@@ -280,7 +341,27 @@ class PortalSpider(scrapy.Spider):
         self.logger.info("discovery %s failed: %s (%s)", role, failure.request.url, failure.getErrorMessage())
 
     # -- helpers -------------------------------------------------------------------
-    def _article_requests(self, urls, source):
+    def _wanted(self, url: str) -> bool:
+        """Is this article new to the archive, due for a revisit, or changed since its
+        last fetch according to the sitemap's <lastmod>?"""
+        key = canonical_key(url)
+        if key in self.waiting:
+            return False
+        state = self.states.get(key)
+        if state is None:
+            return True
+        _etag, _last_modified, next_due, known_lastmod, last_fetched = state
+        if next_due and next_due <= self.now.isoformat(timespec="seconds"):
+            return True
+        lastmod = self.lastmods.get(key)
+        if not lastmod:
+            return False
+        if known_lastmod:
+            return lastmod != known_lastmod and not _before(lastmod, known_lastmod)
+        return bool(last_fetched) and _before(last_fetched, lastmod)
+
+    def _article_requests(self, urls, source, lastmods=None):
+        lastmods = lastmods or {}
         for url in urls:
             if self.max_articles is not None and self.article_requests >= self.max_articles:
                 return
@@ -288,10 +369,24 @@ class PortalSpider(scrapy.Spider):
             if key in self.seen:
                 continue
             self.seen.add(key)
+            lastmod = lastmods.get(url) or self.lastmods.get(key)
+            asked = source in ("argument", "retry")
+            if not asked and not self._wanted(url):
+                self.crawler.stats.inc_value("newsspider/skipped/not_due")
+                continue
+            headers = {}
+            state = self.states.get(key)
+            if state is not None:  # fetched before: ask whether it changed
+                if state[0]:
+                    headers["If-None-Match"] = state[0]
+                if state[1]:
+                    headers["If-Modified-Since"] = state[1]
             self.article_requests += 1
             self.crawler.stats.inc_value(f"newsspider/requested/{source}")
             yield scrapy.Request(clean_url(url), callback=self.parse_article, errback=self.article_failed,
-                                 priority=10, meta={"role": "article", "source": source})
+                                 priority=10, headers=headers,
+                                 meta={"role": "article", "source": source, "lastmod": lastmod,
+                                       "handle_httpstatus_list": [304]})
 
     def _listing(self, url, source, page=1):
         return scrapy.Request(clean_url(url), callback=self.parse_listing, errback=self.article_failed,
@@ -319,3 +414,23 @@ class PortalSpider(scrapy.Spider):
         if any(p.is_section_path(path) for p in self.profiles):
             return True
         return any(re.search(p, path, re.I) for p in SECTION_PATHS)
+
+
+def _before(a: str, b) -> bool:
+    """Is ISO date ``a`` before ``b`` (an ISO string or a datetime)? Naive means UTC."""
+    def parse(v):
+        dt = v if isinstance(v, datetime) else datetime.fromisoformat(str(v).strip().replace("Z", "+00:00"))
+        return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    try:
+        return parse(a) < parse(b)
+    except ValueError:
+        return False
+
+
+def _headers(response) -> dict:
+    out = {}
+    for name, values in response.headers.items():
+        key = name.decode("latin-1").lower()
+        if key in KEPT_HEADERS and values:
+            out[key] = values[-1].decode("latin-1")
+    return out
