@@ -46,6 +46,18 @@ class Article:
     lastmod: str | None = None    # the sitemap's <lastmod> for this URL, if any
     revisit: bool = True          # False for one-off runs: they leave the schedule alone
 
+    @classmethod
+    def from_fields(cls, fields: dict, raw: RawResponse, **extra) -> "Article":
+        """An article from ``parse_article``'s fields and the response they came from."""
+        return cls(
+            url=fields["url"], fetched_url=raw.url, headline=fields["headline"], body=fields["body"],
+            byline=fields["byline"], published=fields["published"], updated=fields["updated"],
+            section=fields["section"], credits=fields["credits"], related=fields["related"],
+            images=fields["images"], tags=fields["tags"], sources=fields["sources"],
+            flags=fields["flags"], status=raw.status, fetched_at=raw.fetched_at,
+            parser=fields["parser"], raw=raw, **extra,
+        )
+
 
 @dataclass
 class Failure:

@@ -158,6 +158,8 @@ class Archive:
 
     # -- runs ----------------------------------------------------------------------
     def start_run(self, spider: str, args: dict) -> int:
+        # Writers hold the archive's lock, so a run still marked running was killed.
+        self.conn.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
         cur = self.conn.execute(
             "INSERT INTO runs (started, spider, args, status) VALUES (?, ?, ?, 'running')",
             [iso(utcnow()), spider, json.dumps(args, ensure_ascii=False, sort_keys=True)],
@@ -317,6 +319,42 @@ class Archive:
                        last_fetched = ?, last_status = ?, last_sha256 = coalesce(?, last_sha256),
                        lastmod = coalesce(?, lastmod)""" + (", next_due = ?" if revisit else "") +
                     " WHERE url = ?", [*params, *([due] if revisit else []), key])
+
+    def replace_versions(self, article_id: int, parsed: list[tuple[Article, int]]) -> bool:
+        """Re-derive an article's versions from its responses as parsed now (``reparse``).
+
+        ``parsed`` is [(article, response_id)] in fetch order; consecutive equal contents
+        are one version. Nothing is written when the result equals what is stored (same
+        contents, same parser), so reparse is idempotent. Returns whether rows changed."""
+        versions: list[tuple[Article, int, str]] = []
+        for a, response_id in parsed:
+            digest = content_hash(content_of(a))
+            if not versions or versions[-1][2] != digest:
+                versions.append((a, response_id, digest))
+        stored = self.conn.execute(
+            "SELECT content_hash, parser FROM versions WHERE article_id = ? ORDER BY version", [article_id]
+        ).fetchall()
+        if [(d, a.parser) for a, _, d in versions] == [tuple(r) for r in stored]:
+            return False
+        self.conn.execute("DELETE FROM versions WHERE article_id = ?", [article_id])
+        previous = None
+        for number, (a, response_id, digest) in enumerate(versions, 1):
+            content = content_of(a)
+            changed, diff = (["new"], None) if previous is None else version_diff(previous, content)
+            self._add_version(article_id, number, a, digest, changed, diff, response_id)
+            previous = content
+        latest = versions[-1][0]
+        self.conn.execute(
+            """UPDATE articles SET headline = ?, body = ?, byline = ?, published = ?, updated = ?,
+               section = ?, images = ?, tags = ?, sources = ?, flags = ?, parser = ?, content_hash = ?,
+               versions = ? WHERE id = ?""",
+            [latest.headline, latest.body, latest.byline, latest.published, latest.updated, latest.section,
+             json.dumps(latest.images, ensure_ascii=False), json.dumps(latest.tags, ensure_ascii=False),
+             json.dumps(latest.sources, ensure_ascii=False, sort_keys=True),
+             json.dumps(latest.flags, ensure_ascii=False), latest.parser, versions[-1][2], len(versions),
+             article_id])
+        self._replace_links(article_id, latest)
+        return True
 
     def _write_not_modified(self, n: NotModified) -> None:
         row = self.conn.execute("SELECT published FROM articles WHERE url = ?", [n.url]).fetchone()

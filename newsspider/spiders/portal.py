@@ -302,16 +302,9 @@ class PortalSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newsspider/skipped/before_since")
             return
         self.crawler.stats.inc_value("newsspider/articles_parsed")
-        yield Article(
-            url=fields["url"] if self._on_site(fields["url"]) else response.url,
-            fetched_url=response.request.url if response.request else response.url,
-            headline=fields["headline"], body=fields["body"], byline=fields["byline"],
-            published=fields["published"], updated=fields["updated"], section=fields["section"],
-            credits=fields["credits"], related=fields["related"], images=fields["images"],
-            tags=fields["tags"], sources=fields["sources"], flags=fields["flags"],
-            status=response.status, fetched_at=fetched_at, parser=fields["parser"], raw=raw,
-            lastmod=response.meta.get("lastmod"), revisit=not self.one_off,
-        )
+        if not self._on_site(fields["url"]):
+            fields["url"] = response.url  # a canonical link off the portal is not trusted
+        yield Article.from_fields(fields, raw, lastmod=response.meta.get("lastmod"), revisit=not self.one_off)
         if self.follow_related and not self.url:
             related = [r["url"] for r in fields["related"] if self._on_site(r["url"])]
             yield from self._article_requests([u for u in related if self._is_article_url(u)],

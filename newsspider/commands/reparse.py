@@ -1,0 +1,40 @@
+"""``scrapy reparse``: re-run the current parsers over the stored responses (no network)."""
+
+from __future__ import annotations
+
+import sys
+
+from scrapy.commands import ScrapyCommand
+
+from newsspider.commands.crawl import ArchiveLock
+from newsspider.runstatus import EXIT_LOCKED
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    default_settings = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return "[options]"
+
+    def short_desc(self) -> str:
+        return "Re-parse the archive's stored responses with the current parsers (no network)"
+
+    def long_desc(self) -> str:
+        from newsspider import reparse
+
+        return reparse.__doc__
+
+    def run(self, args, opts) -> None:
+        from newsspider.reparse import reparse_archive
+
+        path = self.settings.get("ARCHIVE_PATH")
+        lock = ArchiveLock(path)
+        if not lock.acquire():
+            print(f"newsspider: another process (pid {lock.holder()}) is writing {path}", file=sys.stderr)
+            self.exitcode = EXIT_LOCKED
+            return
+        try:
+            reparse_archive(path, self.settings.get("PORTAL_TIMEZONE"))
+        finally:
+            lock.release()

@@ -1,0 +1,98 @@
+"""Re-parse the archive's stored responses with the current parsers, without the network.
+
+For each article, its stored responses are parsed again in fetch order and go through
+the same normalize and validate steps as a crawl; the versions are re-derived from them
+(``Archive.replace_versions``), so an article whose rows came from an older parser gets
+the current parser's fields and the parser's version in ``parser``. Stored responses
+that failed to parse before (kinds ``parse`` and ``validate`` in ``failures``) are tried
+again and become articles when they now parse. Idempotent: a second run changes nothing.
+A response that no longer parses leaves the stored rows as they are.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from newsspider.items import Article, RawResponse
+from newsspider.parse import NotHTML, parse_article
+from pipelines.normalize import normalize_article
+from pipelines.store import Archive, decompress
+from pipelines.validate import problems
+
+BATCH = 200
+
+
+def parse_stored(conn, row, tz: str) -> Article | None:
+    rid, url, final_url, status, headers, blob, compression, fetched_at = row
+    body = decompress(conn, blob, compression)
+    headers = json.loads(headers or "{}")
+    raw = RawResponse(url, final_url or url, status, headers, body, fetched_at)
+    try:
+        fields = parse_article(body, final_url or url, content_type=headers.get("content-type"), tz=tz)
+    except NotHTML:
+        return None
+    if fields is None:
+        return None
+    article = normalize_article(Article.from_fields(fields, raw), tz)
+    return None if problems(article) else article
+
+
+RESPONSE_COLUMNS = "r.id, r.url, r.final_url, r.status, r.headers, r.body, r.compression, r.fetched_at"
+
+
+def reparse_archive(path, tz: str = "America/New_York", log=print) -> dict:
+    archive = Archive(path)
+    conn = archive.conn
+    archive.start_run("reparse", {"tz": tz})
+    started = time.monotonic()
+    counts = {"articles": 0, "articles_changed": 0, "responses_parsed": 0, "unparseable": 0,
+              "failures_recovered": 0}
+    ids = [r[0] for r in conn.execute("SELECT id FROM articles ORDER BY id")]
+    for start in range(0, len(ids), BATCH):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for article_id in ids[start:start + BATCH]:
+                counts["articles"] += 1
+                rows = conn.execute(
+                    f"""SELECT {RESPONSE_COLUMNS} FROM responses r WHERE r.url IN (
+                          SELECT r2.url FROM versions v JOIN responses r2 ON r2.id = v.response_id
+                          WHERE v.article_id = ?) ORDER BY r.id""", [article_id]).fetchall()
+                parsed = []
+                for row in rows:
+                    counts["responses_parsed"] += 1
+                    article = parse_stored(conn, row, tz)
+                    if article is not None:
+                        parsed.append((article, row[0]))
+                if not parsed:
+                    counts["unparseable"] += 1
+                    continue
+                if archive.replace_versions(article_id, parsed):
+                    counts["articles_changed"] += 1
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    # Responses that did not parse into an article before: maybe they do now.
+    failed = conn.execute(
+        f"""SELECT {RESPONSE_COLUMNS} FROM failures f JOIN responses r ON r.id = (
+              SELECT max(id) FROM responses WHERE url = f.url)
+            WHERE f.kind IN ('parse', 'validate')""").fetchall()
+    recovered = []
+    for row in failed:
+        counts["responses_parsed"] += 1
+        article = parse_stored(conn, row, tz)
+        if article is not None:
+            article.revisit = False
+            recovered.append(article)
+    archive.write(recovered)
+    counts["failures_recovered"] = len(recovered)
+    counts["seconds"] = round(time.monotonic() - started, 3)
+    stats = {"finish_reason": "finished", **{f"reparse/{k}": v for k, v in counts.items()}}
+    archive.counts["articles_updated"] = counts["articles_changed"]
+    archive.finish_run(stats, "finished", 0)
+    archive.close()
+    log(f"reparse: {counts['articles']} articles, {counts['responses_parsed']} responses parsed, "
+        f"{counts['articles_changed']} articles changed, {counts['failures_recovered']} failures recovered, "
+        f"{counts['unparseable']} left as they were, in {counts['seconds']} s")
+    return counts
