@@ -55,23 +55,26 @@ class Document:
     def from_bytes(cls, data: bytes, url: str = "", content_type: str | None = None) -> "Document":
         if not data or not data.strip():
             raise NotHTML("empty document")
-        if _looks_binary(data):
-            raise NotHTML("binary content, not HTML")
-        encoding, text = html_to_unicode(content_type, data)
+        encoding, text = decode_html(data, content_type)
         return cls(text, url, encoding)
 
     # -- precomputed lookups -----------------------------------------------------
     @cached_property
-    def meta(self) -> dict[str, str]:
-        """``<meta property|name|itemprop=... content=...>``; keys lower-cased; the first
-        occurrence wins (pages repeat og tags in plugins further down)."""
-        out: dict[str, str] = {}
+    def meta_all(self) -> dict[str, list[str]]:
+        """Every ``<meta property|name|itemprop=... content=...>`` value per key (keys
+        lower-cased), in page order: ``article:tag`` repeats once per tag."""
+        out: dict[str, list[str]] = {}
         for el in self.root.iter("meta"):
             key = el.get("property") or el.get("name") or el.get("itemprop")
             content = el.get("content")
             if key and content and content.strip():
-                out.setdefault(key.strip().lower(), content.strip())
+                out.setdefault(key.strip().lower(), []).append(content.strip())
         return out
+
+    @cached_property
+    def meta(self) -> dict[str, str]:
+        """The first value of each meta key (pages repeat og tags in plugins further down)."""
+        return {k: v[0] for k, v in self.meta_all.items()}
 
     @cached_property
     def jsonld(self) -> list[dict]:
@@ -103,11 +106,28 @@ class Document:
 
     @cached_property
     def canonical_url(self) -> str:
-        for link in self.root.iter("link"):
-            if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
-                return self.absolute(link.get("href"))
+        """``<link rel=canonical>``, else ``og:url``, else the given URL; absolute.
+
+        A canonical that points at the site's home page while this page is deeper (a
+        CMS default) is ignored, and an ``http:`` canonical of a page fetched over
+        ``https:`` on the same host is upgraded (a stale site-URL setting)."""
+        candidates = [link.get("href") for link in self.root.iter("link")
+                      if "canonical" in (link.get("rel") or "").lower().split() and link.get("href")]
         if self.meta.get("og:url"):
-            return self.absolute(self.meta["og:url"])
+            candidates.append(self.meta["og:url"])
+        given = urlsplit(self.url) if self.url else None
+        for href in candidates:
+            url = self.absolute(href)
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                continue
+            if given is not None and given.scheme in ("http", "https"):
+                if parts.path in ("", "/") and given.path not in ("", "/") and not parts.query:
+                    continue  # every page "canonical" to the home page
+                if (parts.scheme == "http" and given.scheme == "https"
+                        and _bare_host(parts.hostname) == _bare_host(given.hostname)):
+                    url = "https" + url[4:]
+            return url
         return self.url
 
     @cached_property
@@ -143,6 +163,40 @@ def _flatten_jsonld(data, out: list[dict]) -> None:
         out.append(data)
         if "@graph" in data:
             _flatten_jsonld(data["@graph"], out)
+
+
+def _bare_host(host: str | None) -> str:
+    host = (host or "").lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+_SINGLE_BYTE_WESTERN = {"cp1252", "latin-1", "latin_1", "iso8859-1", "iso-8859-1", "iso8859_1",
+                        "ascii", "us-ascii", "windows-1252", "cp1250", "iso8859-15"}
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
+
+
+def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str]:
+    """Decode page bytes as a browser would: BOM, HTTP charset, ``<meta charset>``,
+    then UTF-8 / cp1252 (w3lib, as Scrapy does). Two fixes for what Bangla portals
+    really serve: UTF-16 without a BOM (every other byte NUL) and UTF-8 bytes declared
+    as windows-1252/Latin-1 (which would turn every Bangla letter into mojibake)."""
+    if not data.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
+        head = data[:1024]
+        if len(head) >= 8 and head.count(b"\x00") >= len(head) // 3:
+            even, odd = head[0::2].count(0), head[1::2].count(0)
+            if max(even, odd) >= len(head) // 3:
+                enc = "utf-16-le" if odd > even else "utf-16-be"
+                return enc, data.decode(enc, errors="replace")
+    if _looks_binary(data):
+        raise NotHTML("binary content, not HTML")
+    encoding, text = html_to_unicode(content_type, data)
+    if encoding.lower().replace("_", "-") in _SINGLE_BYTE_WESTERN or encoding.lower() in _SINGLE_BYTE_WESTERN:
+        if _UTF8_MULTIBYTE.search(data):
+            try:
+                return "utf-8", data.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+    return encoding, text
 
 
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"PK\x03\x04", b"\x1f\x8b",

@@ -18,6 +18,7 @@ from newsspider.bangla import (
     normalize_text,
     parse_date,
     split_credits,
+    split_labelled_dates,
     to_iso,
 )
 from newsspider.parse import generic
@@ -102,25 +103,39 @@ class _Extraction:
         return self._profile_text("byline") or self._generic("byline", generic.byline(self.doc))
 
     def dates(self) -> dict[str, str | None]:
-        out: dict[str, str | None] = {"published": None, "updated": None}
+        """Machine-readable dates first; then the visible Bangla date line (the
+        profile's element, else the best-placed dated element), whose labels
+        ("প্রকাশ:", "আপডেট:") say which is which. An "updated" equal to "published" is
+        no update."""
+        found: dict[str, datetime] = {}
         for field, (raw, source) in generic.machine_dates(self.doc).items():
             dt = parse_date(raw, tz=self.tz, now=self.now)
             if dt is not None:
-                out[field] = to_iso(dt)
+                found[field] = dt
                 self.sources[field] = source
-        for field in ("published", "updated"):
-            if out[field]:
-                continue
-            candidates = [(generic.text_of(el), f"profile:{self.profile.id}") for el in self._select(field)]
-            if field == "published":
-                candidates += generic.visible_date_texts(self.doc)
+        if "published" not in found or "updated" not in found:
+            candidates: list[tuple[str, str]] = []
+            for field in ("published", "updated"):
+                candidates += [(generic.text_of(el), f"profile:{self.profile.id}") for el in self._select(field)]
+            candidates += generic.visible_date_texts(self.doc)
             for raw, source in candidates:
-                dt = parse_date(raw, tz=self.tz, now=self.now) if raw else None
-                if dt is not None:
-                    out[field] = to_iso(dt)
-                    self.sources[field] = source
+                if not raw:
+                    continue
+                parts = split_labelled_dates(raw)
+                for field in ("published", "updated"):
+                    if field in found or field not in parts:
+                        continue
+                    dt = parse_date(parts[field], tz=self.tz, now=self.now)
+                    if dt is not None:
+                        found[field] = dt
+                        self.sources[field] = source
+                if "published" in found and "updated" in found:
                     break
-        return out
+        if "updated" in found and "published" in found and found["updated"] <= found["published"]:
+            del found["updated"]
+            self.sources.pop("updated", None)
+        return {"published": to_iso(found["published"]) if "published" in found else None,
+                "updated": to_iso(found["updated"]) if "updated" in found else None}
 
     def section(self) -> str | None:
         crumbs = [generic.text_of(a) for a in self._select("section")]

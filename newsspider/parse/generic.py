@@ -102,53 +102,240 @@ def _first_str(value) -> str | None:
     return None
 
 
+# --------------------------------------------------------------------------- one pass over the tree
+
+_TITLE_ATTR = re.compile(r"(?:^|[\s_-])(?:headline|title|heading|news-?title|post-?title|entry-?title|"
+                         r"story-?title|article-?title)(?:$|[\s_-])", re.I)
+_NOT_TITLE_ATTR = re.compile(r"logo|site-?title|site-?name|brand|widget|block-?title|section-?title|"
+                             r"page-?title|box-?title|related|card|module", re.I)
+_META_ATTR = re.compile(r"(?:^|[\s_-])(?:byline|author\w*|writer|reporter|contributor\w*|date\w*|time|"
+                        r"posted-?on|post-?meta|entry-?meta|meta-?info|meta|publish\w*|updated?|"
+                        r"views?|reading-?time|kicker|standfirst|summary|excerpt|location|crumbs?)(?:$|[\s_-])", re.I)
+_TODAY_ATTR = re.compile(r"today|current-?date|date-?today|td_data_time|header-?date|top-?date", re.I)
+_TAGS_ATTR = re.compile(r"(?:^|[\s_-])(?:tags?|tag-?list|tagcloud|post-?tags|topics?|keywords?|labels)(?:$|[\s_-])", re.I)
+_TAG_HREF = re.compile(r"/(?:tags?|topics?|topic-?\w*|keywords?|label)/|[?&]tag=", re.I)
+_LISTING_PATH = re.compile(r"^/(?:$|(?:category|categories|cat|section|tag|tags|topic|topics|author|"
+                           r"search|archive|archives|page)(?:/|$|\.php))|/page/\d+/?$|/feed/?$", re.I)
+
+
+class Scan:
+    """What one walk over the tree learns: per element the weight of paragraph text in
+    its subtree (noise skipped), document order, and the candidate elements for each
+    field (headings, dates, authors, breadcrumbs, tag lists). Built once per document."""
+
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.total: dict = {}
+        self.order: dict = {}
+        self.headings: list = []     # (el, in_noise)
+        self.times: list = []
+        self.dated: list = []        # elements whose class/id speaks of a date
+        self.authors: list = []
+        self.crumbs: list = []
+        self.tag_boxes: list = []
+        self.heading_links = 0
+        body = doc.root.find("body")
+        self.body = body if body is not None else doc.root
+        self._walk(self.body, False)
+
+    def _walk(self, el, in_noise: bool) -> int:
+        order = self.order
+        order[el] = len(order)
+        tag = el.tag
+        attr = f"{el.get('class') or ''} {el.get('id') or ''}"
+        has_attr = len(attr) > 1
+        noise = in_noise or is_noise(el)
+        if tag in ("h1", "h2", "h3"):
+            self.headings.append((el, noise))
+        elif tag == "time":
+            self.times.append(el)
+        if has_attr:
+            if _DATE_ATTR.search(attr):
+                self.dated.append(el)
+            if _AUTHOR_ATTR.search(attr):
+                self.authors.append(el)
+            if "crumb" in attr.lower() or el.get("aria-label") == "breadcrumb":
+                self.crumbs.append(el)
+            if _TAGS_ATTR.search(attr):
+                self.tag_boxes.append(el)
+        if tag == "p":
+            weight = 0 if noise else _para_weight(el)
+            self.total[el] = weight
+            for child in el:  # bylines and dates hide in <p> too; no weight below
+                if isinstance(child.tag, str) and child.tag not in NOISE_TAGS:
+                    self._walk_meta(child)
+            return weight
+        if tag == "a":
+            for child in el.iter("h2", "h3", "h4"):
+                self.heading_links += not noise
+                break
+        total = 0
+        own = len((el.text or "").strip()) if tag not in ("a",) else 0
+        for child in el:
+            ctag = child.tag
+            if isinstance(ctag, str) and ctag not in NOISE_TAGS:
+                total += self._walk(child, noise)
+            if child.tail and ctag != "a":
+                own += len(child.tail.strip())
+        if not noise and own >= 25 and tag not in ("a", "li", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6"):
+            total += own
+        self.total[el] = total
+        return total
+
+    def _walk_meta(self, el) -> None:
+        for sub in el.iter():
+            if not isinstance(sub.tag, str):
+                continue
+            self.order.setdefault(sub, len(self.order))
+            attr = f"{sub.get('class') or ''} {sub.get('id') or ''}"
+            if sub.tag == "time":
+                self.times.append(sub)
+            if len(attr) > 1:
+                if _DATE_ATTR.search(attr):
+                    self.dated.append(sub)
+                if _AUTHOR_ATTR.search(attr):
+                    self.authors.append(sub)
+
+    def container(self):
+        """The smallest element holding most (70 %) of the page's paragraph text."""
+        node = self.body
+        total = self.total
+        while True:
+            best, best_w = None, 0
+            for child in node:
+                w = total.get(child, 0)
+                if w > best_w:
+                    best, best_w = child, w
+            if best is None or best.tag == "p" or best_w < 0.7 * total.get(node, 0):
+                return node if total.get(node, 0) else None
+            node = best
+
+
+def _para_weight(p) -> int:
+    text = 0
+    links = 0
+    for t in p.itertext():
+        text += len(t.strip())
+    if text < 20:
+        return 0
+    for a in p.iter("a"):
+        for t in a.itertext():
+            links += len(t.strip())
+    if links > 0.5 * text:
+        return 0
+    return text - links
+
+
+def scan(doc: Document) -> Scan:
+    s = doc.__dict__.get("_scan")
+    if s is None:
+        s = doc.__dict__["_scan"] = Scan(doc)
+    return s
+
+
 # --------------------------------------------------------------------------- is it an article?
 
 def looks_like_article(doc: Document) -> tuple[bool, str]:
     """Article pages announce themselves (JSON-LD type, og:type, article:* meta);
-    otherwise a page with one <h1> and a dense block of paragraphs is taken as one."""
+    listing URLs (category, tag, search, author, home) do not hold one; otherwise a page
+    with a headline and a dense block of paragraphs that is not a list of teasers is."""
     if doc.jsonld_article is not None:
         return True, "jsonld"
     og_type = doc.meta.get("og:type", "").lower()
     if og_type == "article" or "article:published_time" in doc.meta:
         return True, "meta:og:type"
-    if og_type in ("website", "profile", "blog"):
-        return False, "meta:og:type"
-    container, _ = body_container(doc)
-    if container is not None and len(doc.root.xpath("//h1")) >= 1:
-        paras = body_paragraphs_from(container)
-        if sum(len(p) for p in paras) >= 400 and len(paras) >= 2:
-            return True, "density"
+    parts = urlsplit(doc.canonical_url or doc.url)
+    if parts.scheme in ("http", "https"):
+        path, query = parts.path or "/", parts.query
+        if (_LISTING_PATH.search(path) and "id=" not in query) or re.search(r"(?:^|&)(?:s|q|search)=", query):
+            return False, "url"
+    sc = scan(doc)
+    container = sc.container()
+    if container is None:
+        return False, "density"
+    weight = sc.total.get(container, 0)
+    if _teaser_share(sc, container) >= 0.5:
+        return False, "listing"
+    paras = sum(1 for p in container.iter("p") if sc.total.get(p, 0) >= 20) or weight // 200
+    if weight >= 400 or (weight >= 200 and paras >= 2):
+        return True, "density"
     return False, "density"
+
+
+def _teaser_share(sc: Scan, container) -> float:
+    """Share of the container's paragraph text that sits in teaser cards: a paragraph
+    whose parent or grandparent also holds a linked heading (a listing page's excerpts)."""
+    total = sc.total.get(container, 0)
+    if not total:
+        return 0.0
+    teaser = 0
+    cards: dict = {}
+    for p in container.iter("p"):
+        w = sc.total.get(p, 0)
+        if not w:
+            continue
+        for card in (p.getparent(), p.getparent().getparent() if p.getparent() is not None else None):
+            if card is None or card is container:
+                break
+            has = cards.get(card)
+            if has is None:
+                has = cards[card] = any(h.find(".//a") is not None or any(x.tag == "a" for x in h.iterancestors())
+                                        for h in card.iter("h2", "h3", "h4", "h5"))
+            if has:
+                teaser += w
+                break
+    return teaser / total
 
 
 # --------------------------------------------------------------------------- headline
 
+_SITE_SEPARATORS = re.compile(r"\s+(?:[|\-–—:»«/]|::)\s+")
+
+
 def headline(doc: Document) -> tuple[str | None, str]:
     ld = normalize_text(_first_str(doc.jsonld_article.get("headline")) or "") if doc.jsonld_article else ""
     og = normalize_text(doc.meta.get("og:title") or doc.meta.get("twitter:title") or "")
-    og = strip_site_suffix(og) if og else ""
-    known = [k for k in (match_key(ld), match_key(og)) if k]
-    h1s = [normalize_text(text_of(h)) for h in doc.root.iter("h1")]
-    h1s = [h for h in h1s if h and len(h) < 400]
-    # The visible <h1> wins when it agrees with the metadata (JSON-LD headlines are
-    # often truncated by CMS plugins); a logo <h1> does not agree and is skipped.
-    for h in h1s:
+    title_el = doc.root.find(".//title")
+    title = normalize_text(title_el.text_content()) if title_el is not None else ""
+    known = [k for k in (match_key(ld), match_key(og), match_key(title)) if len(k) >= 4]
+    sc = scan(doc)
+    # The visible heading wins when the metadata contains it (titles carry the site
+    # name, JSON-LD headlines are often cut by CMS plugins); a logo <h1> does not agree.
+    ranked = sorted(sc.headings, key=lambda h: (h[1], h[0].tag))
+    for el, _ in ranked:
+        if _NOT_TITLE_ATTR.search(f"{el.get('class') or ''} {el.get('id') or ''}") and el.tag != "h1":
+            continue
+        h = text_of(el)
+        if not h or len(h) > 300:
+            continue
         hk = match_key(h)
-        if any(hk.startswith(k) or k.startswith(hk) or k in hk for k in known):
-            return h, "h1"
-    if ld and og:
-        return (ld, "jsonld") if len(ld) >= len(og) else (og, "meta:og:title")
+        if len(hk) >= 4 and any(hk == k or k.startswith(hk) or hk.startswith(k) or hk in k for k in known):
+            return h, el.tag
     if ld:
         return ld, "jsonld"
     if og:
-        return og, "meta:og:title"
-    if h1s:
-        return h1s[0], "h1"
-    title = doc.root.find(".//title")
-    if title is not None and title.text:
-        return strip_site_suffix(normalize_text(title.text)), "title"
+        return strip_site_name(og), "meta:og:title"
+    for el, noise in ranked:
+        if el.tag == "h1" and not noise:
+            h = text_of(el)
+            if h and len(h) < 300:
+                return h, "h1"
+    if title:
+        return strip_site_name(title), "title"
+    for el, _ in ranked:
+        h = text_of(el)
+        if h and len(h) < 300:
+            return h, el.tag
     return None, "none"
+
+
+def strip_site_name(title: str) -> str:
+    """"Headline | Site", "Site :: Headline", "Headline - Site": the longest part."""
+    parts = _SITE_SEPARATORS.split(title)
+    if len(parts) < 2:
+        return title
+    best = max(parts, key=len)
+    return best if len(best) >= 8 else title
 
 
 # --------------------------------------------------------------------------- body
@@ -163,40 +350,23 @@ _BODY_CLASSES = re.compile(
 
 
 def body_container(doc: Document):
-    """The element holding the article text: ``itemprop=articleBody``, a known body
-    class, else the element whose direct paragraphs carry the most text with the
-    fewest links (text density)."""
+    """The element holding the article text: ``itemprop=articleBody`` when it holds
+    text, else the smallest element holding most of the page's paragraph text (noise
+    subtrees skipped), widened to a named body class around it."""
+    sc = scan(doc)
     for el in doc.root.iter():
-        if isinstance(el.tag, str) and el.get("itemprop") == "articleBody":
+        if isinstance(el.tag, str) and el.get("itemprop") == "articleBody" and sc.total.get(el, 0) >= 100:
             return el, "itemprop"
-    scores: dict = {}
-    for p in doc.root.iter("p", "br"):
-        parent = p.getparent()
-        if parent is None or _inside_noise(parent):
-            continue
-        if p.tag == "p":
-            length = len(text_of(p))
-            links = sum(len(text_of(a)) for a in p.iter("a"))
-            if length < 25 or links > 0.5 * length:
-                continue
-            weight = length - links
-        else:
-            weight = len((p.tail or "").strip())
-            if weight < 25:
-                continue
-        scores[parent] = scores.get(parent, 0) + weight
-        grand = parent.getparent()
-        if grand is not None:
-            scores[grand] = scores.get(grand, 0) + weight * 0.3
-    if not scores:
+    best = sc.container()
+    if best is None:
         for el in doc.root.iter("article"):
             return el, "article"
         return None, "none"
-    best = max(scores, key=scores.get)
-    # A known body class around the winner is the same container, named: take it.
-    for anc in [best, *best.iterancestors()]:
+    for anc in best.iterancestors():
+        if anc.tag in ("body", "html"):
+            break
         if _BODY_CLASSES.search(anc.get("class") or ""):
-            if scores.get(anc, 0) >= 0.6 * scores[best] or anc is best:
+            if sc.total.get(anc, 0) <= 1.15 * sc.total.get(best, 0):
                 return anc, "class"
             break
     return best, "density"
@@ -332,30 +502,56 @@ def body_from_jsonld(doc: Document) -> list[str]:
 
 # --------------------------------------------------------------------------- byline
 
-_AUTHOR_ATTR = re.compile(r"(?:^|[\s_-])(?:author(?:-name)?|byline|reporter|writer|vcard|fn)(?:$|[\s_-])", re.I)
+_AUTHOR_ATTR = re.compile(r"(?:^|[\s_-])(?:author(?:-?name)?|byline|reporter|writer|vcard|fn|contributor(?:-?name)?)"
+                          r"(?:$|[\s_-])", re.I)
+_BYLINE_LABEL = re.compile(r"^(?:লিখেছেন|লেখক|প্রতিবেদন|রিপোর্ট|রিপোর্টার|by|written by|posted by|author)\s*[:：-]?\s+", re.I)
+_BYLINE_TRIM = " -–—|,:;/•·"
+
+
+def clean_byline(name: str) -> str:
+    name = normalize_text(name).strip(_BYLINE_TRIM)
+    name = _BYLINE_LABEL.sub("", name).strip(_BYLINE_TRIM)
+    return name
+
+
+def _author_name(value) -> str | None:
+    if isinstance(value, list):
+        names = [n for n in (_author_name(v) for v in value) if n]
+        return ", ".join(dict.fromkeys(names)) or None
+    if isinstance(value, dict):
+        value = value.get("name")
+    if isinstance(value, str) and value.strip() and not value.strip().startswith("http"):
+        return clean_byline(value) or None
+    return None
 
 
 def byline(doc: Document) -> tuple[str | None, str]:
     art = doc.jsonld_article
     if art and art.get("author"):
-        name = _first_str(art["author"])
-        if name and not name.startswith("http"):
-            return normalize_text(name), "jsonld"
-    if doc.meta.get("author"):
-        return normalize_text(doc.meta["author"]), "meta:author"
-    for el in doc.root.xpath("//*[@rel='author' or @itemprop='author']"):
-        name = el.get("content") or text_of(el)
-        if name and len(name) < 80:
-            return normalize_text(name), "rel:author"
-    for el in doc.root.iter():
-        if isinstance(el.tag, str) and _AUTHOR_ATTR.search(f"{el.get('class') or ''}"):
-            name = text_of(el)
-            if 2 <= len(name) < 80:
-                return name, "class:author"
+        name = _author_name(art["author"])
+        if name:
+            return name, "jsonld"
+    for key in ("author", "article:author", "dc.creator", "byl"):
+        value = doc.meta.get(key)
+        if value and not value.startswith("http") and len(value) < 100:
+            return clean_byline(value), f"meta:{key}"
+    sc = scan(doc)
+    for el in sc.authors:
+        if el.tag in ("img", "body", "article", "main") or sc.total.get(el, 0) > 200:
+            continue
+        # an author link inside the box is the name without its label
+        link = next((a for a in el.iter("a") if text_of(a) and ("author" in (a.get("href") or "")
+                                                               or a.get("rel") == "author")), None)
+        name = clean_byline(text_of(link if link is not None else el))
+        if 2 <= len(name) < 80 and not _DATE_HINT.search(name):
+            return name, "class:author"
     return None, "none"
 
 
 # --------------------------------------------------------------------------- dates
+
+_UPDATE_WORDS = re.compile(r"আপডেট|হালনাগাদ|সর্বশেষ|পরিবর্তি|update|modified|edited", re.I)
+
 
 def machine_dates(doc: Document) -> dict[str, tuple[str, str]]:
     """Raw machine-readable dates: {"published"|"updated": (raw, source)}."""
@@ -366,41 +562,68 @@ def machine_dates(doc: Document) -> dict[str, tuple[str, str]]:
             value = _first_str(art.get(key))
             if value:
                 found.setdefault(field, (value, f"jsonld:{key}"))
+    meta = doc.meta
     for key, field in (("article:published_time", "published"), ("og:published_time", "published"),
                        ("datepublished", "published"), ("pubdate", "published"),
+                       ("publish-date", "published"), ("dc.date.issued", "published"),
                        ("article:modified_time", "updated"), ("og:updated_time", "updated"),
                        ("datemodified", "updated")):
-        if key in doc.meta:
-            found.setdefault(field, (doc.meta[key], f"meta:{key}"))
-    if "published" not in found:
-        for t in doc.root.iter("time"):
-            if t.get("datetime"):
-                found["published"] = (t.get("datetime"), "time[datetime]")
-                break
+        if key in meta:
+            found.setdefault(field, (meta[key], f"meta:{key}"))
+    if "published" not in found or "updated" not in found:
+        for t in scan(doc).times:
+            value = t.get("datetime")
+            if not value:
+                continue
+            context = f"{t.get('class') or ''} {t.get('itemprop') or ''}"
+            parent = t.getparent()
+            if parent is not None:
+                context += " " + (parent.text or "") + " " + (parent.get("class") or "")
+            field = "updated" if _UPDATE_WORDS.search(context) else "published"
+            found.setdefault(field, (value, "time[datetime]"))
     return found
 
 
-_DATE_ATTR = re.compile(r"date|time|publish|posted|meta|updated", re.I)
+_DATE_ATTR = re.compile(r"date|time|publish|posted|meta|updated|info", re.I)
 _DATE_HINT = re.compile(
     r"প্রকাশ|আপডেট|হালনাগাদ|জানুয়া|ফেব্রুয়া|মার্চ|এপ্রিল|মে|জুন|জুলাই|আগস্ট|আগষ্ট|সেপ্টে|অক্টো|নভে|ডিসে|"
     r"\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|[০-৯]{4}|\d{4}"
 )
+_PUBLISH_WORDS = re.compile(r"প্রকাশ|আপডেট|হালনাগাদ|published|posted|updated", re.I)
+_CLOCK = re.compile(r"[0-9০-৯]{1,2}\s*[:：ঃ]\s*[0-9০-৯]{2}")
 
 
 def visible_date_texts(doc: Document, limit: int = 12) -> list[tuple[str, str]]:
-    """Short texts of elements whose class or id speaks of a date, in page order."""
-    out = []
-    for el in doc.root.iter():
-        if not isinstance(el.tag, str) or el.tag in NOISE_TAGS:
+    """Short texts of elements whose class or id speaks of a date, best first: a
+    publish label, a clock time and a place after the headline count for a candidate;
+    a header's "today" date and anything in navigation or footers count against it."""
+    sc = scan(doc)
+    h1 = next((el for el, noise in sc.headings if el.tag == "h1"), None)
+    h1_pos = sc.order.get(h1, 0) if h1 is not None else 0
+    scored = []
+    seen = set()
+    for el in sc.dated:
+        if el.tag in ("body", "html", "main", "article") or sc.total.get(el, 0) > 300:
             continue
+        text = text_of(el)
+        if not (6 <= len(text) <= 200) or not _DATE_HINT.search(text) or text in seen:
+            continue
+        seen.add(text)
         attr = f"{el.get('class') or ''} {el.get('id') or ''}"
-        if attr.strip() and _DATE_ATTR.search(attr):
-            text = text_of(el)
-            if 6 <= len(text) <= 160 and _DATE_HINT.search(text):
-                out.append((text, f"visible:{el.tag}.{(el.get('class') or '').split(' ')[0]}"))
-                if len(out) >= limit:
-                    break
-    return out
+        score = 0
+        if _PUBLISH_WORDS.search(text):
+            score += 3
+        if _CLOCK.search(text):
+            score += 2
+        if sc.order.get(el, 0) >= h1_pos:
+            score += 1
+        if _TODAY_ATTR.search(attr) or text.startswith(("আজ", "Today")):
+            score -= 6
+        if any(a.tag in ("header", "nav", "footer", "aside") for a in el.iterancestors()):
+            score -= 2
+        scored.append((-score, sc.order.get(el, 0), text, f"visible:{el.tag}.{(el.get('class') or '').split(' ')[0]}"))
+    scored.sort()
+    return [(t, src) for _, _, t, src in scored[:limit]]
 
 
 # --------------------------------------------------------------------------- section
@@ -419,14 +642,22 @@ def section(doc: Document) -> tuple[str | None, str]:
     return None, "none"
 
 
+_CRUMB_SEPARATORS = re.compile(r"^[\s»>›/|:\-–—→]*$")
+_HOME_PATHS = ("", "/", "/index.php", "/index.html", "/home")
+
+
 def breadcrumb_names(doc: Document) -> list[str]:
-    """Breadcrumb trail without home and without the article itself."""
+    """Breadcrumb trail without home and without the article itself: JSON-LD
+    BreadcrumbList, an element named "breadcrumb"/"crumbs", else a short run of links
+    before the headline that starts at the home page and is separated by » > / (an
+    unnamed trail)."""
     own = {match_key(doc.canonical_url), match_key(doc.url)}
     for obj in doc.jsonld:
         if "BreadcrumbList" in str(obj.get("@type")):
             names = []
             items = obj.get("itemListElement") or []
-            items = sorted((i for i in items if isinstance(i, dict)), key=lambda i: i.get("position") or 0)
+            items = sorted((i for i in items if isinstance(i, dict)),
+                           key=lambda i: i.get("position") if isinstance(i.get("position"), (int, float)) else 0)
             for item in items:
                 target = item.get("item")
                 name = item.get("name") or (target.get("name") if isinstance(target, dict) else None)
@@ -441,38 +672,117 @@ def breadcrumb_names(doc: Document) -> list[str]:
                 names.append(name)
             if names:
                 return names
-    for el in doc.root.xpath("//*[contains(@class,'breadcrumb') or @aria-label='breadcrumb']"):
-        names = []
-        for a in el.iter("a"):
-            name = text_of(a)
-            href = a.get("href") or ""
-            if not name or name.lower() in _HOME_WORDS or urlsplit(doc.absolute(href)).path in ("", "/"):
-                continue
-            names.append(name)
+    sc = scan(doc)
+    for el in sc.crumbs:
+        names = _trail(doc, el)
         if names:
             return names
+    h1 = next((el for el, _ in sc.headings), None)
+    limit = sc.order.get(h1, 10 ** 9) if h1 is not None else 10 ** 9
+    for el in doc.root.iter("div", "nav", "ol", "ul", "p", "span", "td"):
+        if sc.order.get(el, 0) > limit:
+            break
+        links = el.findall(".//a")
+        if not 2 <= len(links) <= 5:
+            continue
+        first = urlsplit(doc.absolute(links[0].get("href") or "")).path
+        if first not in _HOME_PATHS and text_of(links[0]).lower() not in _HOME_WORDS:
+            continue
+        if len(text_of(el)) > 150:
+            continue
+        gaps = [(a.tail or "") for a in links[:-1]]
+        if all(g.strip() and _CRUMB_SEPARATORS.match(g) for g in gaps):
+            names = _trail(doc, el)
+            if names:
+                return names
     return []
+
+
+def _trail(doc: Document, el) -> list[str]:
+    names = []
+    mine = (doc.canonical_url.rstrip("/"), doc.url.rstrip("/"))
+    for a in el.iter("a"):
+        name = text_of(a)
+        url = doc.absolute(a.get("href") or "")
+        if not name or name.lower() in _HOME_WORDS or urlsplit(url).path in _HOME_PATHS:
+            continue
+        if url.rstrip("/") in mine:
+            continue
+        names.append(name)
+    return names
 
 
 # --------------------------------------------------------------------------- related links
 
+_READ_MORE_HEADING = re.compile(r"^(?:আরও|আরো)\s+পড়ুন|^read more|^also read", re.I)
+
+
 def related_block(doc: Document):
-    """The related-news block: the container after a heading such as "আরও খবর"."""
-    for el in doc.root.iter("h2", "h3", "h4", "h5", "h6", "div", "span", "strong", "a", "p"):
-        text = (el.text_content() or "").strip() if len(el) <= 2 else ""
-        if not text or len(text) > 40 or not _RELATED_HEADING.match(normalize_text(text)):
+    """The related-news block: the container after a heading such as "এই বিভাগের আরো
+    খবর", "সম্পর্কিত খবর" or "আরও খবর". An inline "আরও পড়ুন:" label inside the text is a
+    read-more line, not a heading; it names a block only as a real heading (h2-h6).
+    The block never holds the article text itself."""
+    sc = scan(doc)
+    container = sc.container()
+    body_weight = sc.total.get(container, 0) if container is not None else 0
+    fallback = None
+    for el in doc.root.iter("h2", "h3", "h4", "h5", "h6", "div", "span", "strong", "b", "a", "p", "header", "li"):
+        if len(el) > 2:
+            continue
+        text = el.text_content()
+        if not text or len(text) > 60:
+            continue
+        text = normalize_text(text)
+        if not _RELATED_HEADING.match(text):
+            continue
+        if el.tag == "a" and (el.get("href") or "#")[:1] not in ("#", ""):
+            continue  # a link *named* "আরও পড়ুন" is a read-more line, not a heading
+        read_more = bool(_READ_MORE_HEADING.match(text))
+        if read_more and el.tag not in ("h2", "h3", "h4", "h5", "h6"):
             continue
         # Climb until the block holds links other than the heading's own.
         block = el
         for _ in range(4):
             block = block.getparent()
-            if block is None:
+            if block is None or block.tag in ("body", "html"):
+                break
+            if container is not None and (block is container or sc.total.get(block, 0) > 0.5 * body_weight > 0):
                 break
             links = [a for a in block.iter("a") if a is not el and el not in a.iterancestors()
-                     and a.get("href") and text_of(a)]
+                     and a.get("href") and not (a.get("href") or "").startswith("#") and text_of(a)]
             if len(links) >= 2:
-                return block
-    return None
+                if not read_more:
+                    return block
+                fallback = fallback if fallback is not None else block
+                break
+    return fallback
+
+
+_TITLE_BULLETS = " »«>›•·▪■►-–—|"
+
+
+def link_title(a) -> str:
+    """A related link's title: its heading when it has one, else its text without
+    timestamps and bullets, else its ``title`` attribute."""
+    for h in a.iter("h1", "h2", "h3", "h4", "h5", "h6"):
+        t = text_of(h)
+        if t:
+            return t
+    parts: list[str] = []
+    _collect_title(a, parts)
+    t = normalize_text("".join(parts)).strip(_TITLE_BULLETS)
+    return t or normalize_text(a.get("title") or "")
+
+
+def _collect_title(el, parts):
+    if el.text:
+        parts.append(el.text)
+    for child in el:
+        if isinstance(child.tag, str) and child.tag not in NOISE_TAGS and child.tag != "time" \
+                and not _META_ATTR.search(child.get("class") or ""):
+            _collect_title(child, parts)
+        if child.tail:
+            parts.append(child.tail)
 
 
 def related_links(doc: Document, block) -> list[dict]:
@@ -485,7 +795,7 @@ def related_links(doc: Document, block) -> list[dict]:
         if any(_PREVNEXT_ATTR.search(f"{n.get('class') or ''} {n.get('rel') or ''}")
                for n in [a, *list(a.iterancestors())[:3]]):
             continue
-        title = text_of(a) or normalize_text(a.get("title") or "")
+        title = link_title(a)
         if not title or _RELATED_HEADING.match(title):
             continue
         url = doc.absolute(href).split("#")[0]
@@ -522,22 +832,33 @@ def images(doc: Document, container=None) -> list[dict]:
 
 
 def tags(doc: Document) -> list[str]:
+    """Visible tag links first (what the page shows), then ``article:tag``, JSON-LD
+    ``keywords`` and ``news_keywords`` (the site-wide ``keywords`` meta is SEO noise)."""
     found: list[str] = []
-    for key, value in doc.meta.items():
-        if key == "article:tag" or key == "news_keywords":
-            found.extend(v for v in re.split(r"\s*,\s*", value))
+    sc = scan(doc)
+    for el in sc.tag_boxes:
+        if el.tag in ("body", "html", "article", "main") or sc.total.get(el, 0) >= 200:
+            continue
+        links = [a for a in el.iter("a") if a.get("href")]
+        if links:
+            found = [text_of(a) for a in links]
+            break
+    if not found:
+        found = [text_of(a) for a in doc.root.iter("a") if "tag" in (a.get("rel") or "").split()]
+    if not found:
+        for key in ("article:tag", "news_keywords"):
+            for value in doc.meta_all.get(key, ()):
+                found.extend(re.split(r"\s*[,،]\s*", value))
+            if found:
+                break
     art = doc.jsonld_article
-    if art and art.get("keywords"):
+    if not found and art and art.get("keywords"):
         kw = art["keywords"]
         found.extend(kw if isinstance(kw, list) else re.split(r"\s*,\s*", str(kw)))
-    if not found:
-        for a in doc.root.xpath("//a[@rel='tag' or contains(@rel,' tag')] | "
-                                "//*[contains(concat(' ',@class,' '),' tags ')]//a"):
-            found.append(text_of(a))
     out, seen = [], set()
     for t in found:
-        t = normalize_text(str(t))
-        if t and match_key(t) not in seen and len(t) < 80:
+        t = normalize_text(str(t)).strip(" #,")
+        if t and match_key(t) not in seen and len(t) < 80 and not t.endswith(":"):
             seen.add(match_key(t))
             out.append(t)
     return out
