@@ -33,7 +33,8 @@ def summary(archive: Path, run_id: int | None = None) -> dict:
             "related": q("SELECT count(*) FROM related"),
             "failures": q("SELECT count(*) FROM failures"),
             "run": dict(zip(("id", "status", "new", "updated", "unchanged", "failures", "pages"), run)),
-            "failure_rows": con.execute("SELECT url, reason FROM failures ORDER BY url").fetchall(),
+            "failure_rows": con.execute("SELECT url, reason, coalesce(next_retry, 'never (given up)') "
+                                        "FROM failures ORDER BY url").fetchall(),
         }
     finally:
         con.close()
@@ -78,9 +79,9 @@ def main(argv=None) -> int:
     print(f"  articles in the archive: {s['articles']} "
           f"(this run: {run['new']} new, {run['updated']} changed, {run['unchanged']} unchanged)")
     print(f"  credits: {s['credits']}, related links: {s['related']}")
-    print(f"  failures recorded: {s['failures']} (retried by the next run)")
-    for url, reason in s["failure_rows"]:
-        print(f"    {url}  {reason}")
+    print(f"  failures recorded: {s['failures']} (a later run retries each at its next retry time)")
+    for url, reason, next_retry in s["failure_rows"]:
+        print(f"    {url}  {reason}  (next retry: {next_retry})")
     rel = archive.relative_to(PROJECT_ROOT) if archive.is_relative_to(PROJECT_ROOT) else archive
     print(f"\narchive: {rel}")
     print("browse it:  make browse        (Datasette, read-only, on http://127.0.0.1:8001/)")
