@@ -180,11 +180,13 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str]
     then UTF-8 / cp1252 (w3lib, as Scrapy does). Two fixes for what Bangla portals
     really serve: UTF-16 without a BOM (every other byte NUL) and UTF-8 bytes declared
     as windows-1252/Latin-1 (which would turn every Bangla letter into mojibake)."""
+    if data[:512].startswith(_BINARY_MAGIC):
+        raise NotHTML("binary content, not HTML")
     if not data.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
         head = data[:1024]
-        if len(head) >= 8 and head.count(b"\x00") >= len(head) // 3:
+        if len(head) >= 8 and head.count(b"\x00") >= len(head) // 3 and b"<" in head:
             even, odd = head[0::2].count(0), head[1::2].count(0)
-            if max(even, odd) >= len(head) // 3:
+            if max(even, odd) >= len(head) // 3 and min(even, odd) <= len(head) // 16:
                 enc = "utf-16-le" if odd > even else "utf-16-be"
                 return enc, data.decode(enc, errors="replace")
     if _looks_binary(data):

@@ -122,6 +122,8 @@ class _Extraction:
                 if not raw:
                     continue
                 parts = split_labelled_dates(raw)
+                if "published" not in parts and "published" not in found and "updated" in parts:
+                    parts["published"] = raw  # only an update label: the page's one date
                 for field in ("published", "updated"):
                     if field in found or field not in parts:
                         continue
