@@ -17,10 +17,12 @@ from newsspider.bangla import (
     match_key,
     normalize_text,
     parse_date,
+    parse_iso,
     split_credits,
     split_labelled_dates,
     to_iso,
 )
+from newsspider.bangla.dates import FUTURE_TOLERANCE
 from newsspider.parse import generic
 from newsspider.parse.document import Document, NotHTML
 from newsspider.parse.profiles import Profile, select_profile
@@ -51,7 +53,7 @@ def extract(doc: Document, *, tz: str = DEFAULT_TZ, now: datetime | None = None)
         is_article, _ = generic.looks_like_article(doc)
         if not is_article:
             return None
-    elif doc.root.xpath(profile.selectors.get("headline", "/..")) == [] and not doc.jsonld_article:
+    elif not profile.select(doc, "headline") and not doc.jsonld_article:
         return None
     return _Extraction(doc, profile, tz, now).result()
 
@@ -61,11 +63,15 @@ class _Extraction:
         self.doc, self.profile, self.tz, self.now = doc, profile, tz, now
         self.sources: dict[str, str] = {}
         self.flags: list[str] = []
+        self._selected: dict[str, list] = {}
 
     def _select(self, field: str) -> list:
-        if self.profile is None or field not in self.profile.selectors:
+        if self.profile is None:
             return []
-        return self.doc.root.xpath(self.profile.selectors[field])
+        cache = self._selected
+        if field not in cache:
+            cache[field] = self.profile.select(self.doc, field)
+        return cache[field]
 
     def _profile_text(self, field: str) -> str | None:
         for el in self._select(field):
@@ -109,7 +115,9 @@ class _Extraction:
         no update."""
         found: dict[str, datetime] = {}
         for field, (raw, source) in generic.machine_dates(self.doc).items():
-            dt = parse_date(raw, tz=self.tz, now=self.now)
+            dt = parse_iso(raw)  # the common case, a full ISO stamp: fast path
+            if dt is None or dt.tzinfo is None or dt > self.now + FUTURE_TOLERANCE:
+                dt = parse_date(raw, tz=self.tz, now=self.now)
             if dt is not None:
                 found[field] = dt
                 self.sources[field] = source

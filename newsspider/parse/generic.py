@@ -296,7 +296,7 @@ def headline(doc: Document) -> tuple[str | None, str]:
     ld = normalize_text(_first_str(doc.jsonld_article.get("headline")) or "") if doc.jsonld_article else ""
     og = normalize_text(doc.meta.get("og:title") or doc.meta.get("twitter:title") or "")
     title_el = doc.root.find(".//title")
-    title = normalize_text(title_el.text_content()) if title_el is not None else ""
+    title = normalize_text("".join(title_el.itertext())) if title_el is not None else ""
     known = [k for k in (match_key(ld), match_key(og), match_key(title)) if len(k) >= 4]
     sc = scan(doc)
     # The visible heading wins when the metadata contains it (titles carry the site
@@ -729,7 +729,7 @@ def related_block(doc: Document):
     for el in doc.root.iter("h2", "h3", "h4", "h5", "h6", "div", "span", "strong", "b", "a", "p", "header", "li"):
         if len(el) > 2:
             continue
-        text = el.text_content()
+        text = "".join(el.itertext())
         if not text or len(text) > 60:
             continue
         text = normalize_text(text)

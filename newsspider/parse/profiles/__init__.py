@@ -13,7 +13,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+import lxml.etree
+
 from newsspider.parse.document import Document
+
+_COMPILED: dict = {}
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,19 @@ class Profile:
         return f"{self.name}/{self.version}"
 
     def matches(self, doc: Document) -> bool:
-        return bool(doc.root.xpath(self.signature))
+        return bool(self.compiled(self.signature)(doc.root))
+
+    def select(self, doc: Document, field: str) -> list:
+        """The elements the profile names for a field ([] when it names none)."""
+        xpath = self.selectors.get(field)
+        return self.compiled(xpath)(doc.root) if xpath else []
+
+    @staticmethod
+    def compiled(xpath: str):
+        found = _COMPILED.get(xpath)
+        if found is None:
+            found = _COMPILED[xpath] = lxml.etree.XPath(xpath)
+        return found
 
     def is_article_path(self, path: str) -> bool:
         return any(re.search(p, path) for p in self.article_paths)
