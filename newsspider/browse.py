@@ -3,6 +3,12 @@
 Datasette opens the file through read-only connections (never immutable mode: a cron
 crawl may be writing, and the archive's WAL mode lets it read committed data meanwhile),
 exposes no write API, and listens on the loopback address unless told otherwise.
+
+What makes the archive pleasant to read is configured here and in ``data/metadata.yml``:
+the canned queries, facets and default columns (metadata), the project's own plugins,
+templates and styles (``newsspider/datasette_plugins``: body paragraphs, diffs, charts,
+the home page's summary, the article page's related articles and versions), and the
+Atom feed of edits (the ``datasette-atom`` plugin, installed as a dependency).
 """
 
 from __future__ import annotations
@@ -12,17 +18,26 @@ import os
 import sys
 from pathlib import Path
 
+from newsspider.datasette_plugins import PLUGINS_DIR, STATIC_DIR, STATIC_MOUNT, TEMPLATES_DIR
 from newsspider.localcrawl import PROJECT_ROOT
+
+METADATA = PROJECT_ROOT / "data" / "metadata.yml"
 
 
 def datasette_command(archive: Path, host: str, port: int) -> list[str]:
+    """The ``datasette serve`` command line for ``archive`` (opened read-only: no
+    ``--immutable``, which would hide what a running crawl commits, and no write API)."""
     return [
         sys.executable, "-m", "datasette", "serve", str(archive),
-        "--metadata", str(PROJECT_ROOT / "data" / "metadata.yml"),
+        "--metadata", str(METADATA),
+        "--plugins-dir", str(PLUGINS_DIR),
+        "--template-dir", str(TEMPLATES_DIR),
+        "--static", f"{STATIC_MOUNT}:{STATIC_DIR}",
         "--host", host, "--port", str(port),
         "--setting", "default_page_size", "50",
         "--setting", "sql_time_limit_ms", "3000",
         "--setting", "facet_time_limit_ms", "500",
+        "--setting", "allow_download", "off",
     ]
 
 

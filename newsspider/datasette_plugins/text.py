@@ -1,0 +1,136 @@
+"""Text shown readably: an article body as paragraphs, a diff as coloured lines.
+
+Pure functions (no Datasette import), used by the plugin hooks and as SQL functions.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+
+from markupsafe import Markup, escape
+
+_BLANK_LINE = re.compile(r"\n\s*\n")
+_WORDS = re.compile(r"\s+|[^\s]+")
+
+
+def paragraphs(body: str | None) -> list[str]:
+    """The body's paragraphs: the archive separates them by a blank line; a body without
+    blank lines (an older parser) is split at single line breaks."""
+    if not body:
+        return []
+    parts = _BLANK_LINE.split(body) if _BLANK_LINE.search(body) else body.split("\n")
+    return [p.strip() for p in parts if p.strip()]
+
+
+def body_html(body: str | None) -> Markup:
+    """``<div class="article-body"><p>…</p>…</div>``, every paragraph escaped."""
+    paras = paragraphs(body)
+    inner = Markup("").join(Markup("<p>{}</p>").format(p) for p in paras)
+    return Markup('<div class="article-body" lang="bn">{}</div>').format(inner)
+
+
+def version_text(headline, byline=None, section=None, credits=None, body=None) -> str:
+    """One version as the text a diff compares: headline, then the fields, then the body
+    one paragraph a line (so a diff shows which paragraph changed)."""
+    if isinstance(credits, str) and credits.startswith("["):
+        try:
+            credits = ", ".join(json.loads(credits))
+        except ValueError:
+            pass
+    lines = [f"# {headline or ''}"]
+    if byline:
+        lines.append(f"byline: {byline}")
+    if section:
+        lines.append(f"section: {section}")
+    if credits:
+        lines.append(f"credits: {credits}")
+    lines.append("")
+    lines.extend(paragraphs(body))
+    return "\n".join(lines)
+
+
+def text_diff(old: str | None, new: str | None, context: int = 1) -> str:
+    """Unified diff (one line of context) of two texts, line by line."""
+    diff = difflib.unified_diff((old or "").split("\n"), (new or "").split("\n"),
+                                "before", "after", n=context, lineterm="")
+    return "\n".join(diff)
+
+
+def _word_marks(old: str, new: str) -> tuple[Markup, Markup]:
+    """The two lines with the words that differ wrapped in <del>/<ins>."""
+    a, b = _WORDS.findall(old), _WORDS.findall(new)
+    out_a, out_b = [], []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        left, right = "".join(a[i1:i2]), "".join(b[j1:j2])
+        if op == "equal":
+            out_a.append(escape(left))
+            out_b.append(escape(right))
+        else:
+            if left:
+                out_a.append(Markup("<del>{}</del>").format(left))
+            if right:
+                out_b.append(Markup("<ins>{}</ins>").format(right))
+    return Markup("").join(out_a), Markup("").join(out_b)
+
+
+def diff_html(diff: str | None) -> Markup:
+    """A unified diff as ``<div class="diff">``: removed lines red, added lines green,
+    and within a changed line the words that changed marked."""
+    if not diff:
+        return Markup('<span class="diff-none">—</span>')
+    lines = diff.split("\n")
+    out: list[Markup] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.startswith(("---", "+++")):
+            i += 1
+            continue
+        if line.startswith("@@"):
+            out.append(Markup('<div class="diff-hunk">{}</div>').format(line))
+            i += 1
+            continue
+        if line.startswith("-"):
+            # a run of removed lines followed by a run of added ones: pair them up
+            j = i
+            while j < len(lines) and lines[j].startswith("-") and not lines[j].startswith("---"):
+                j += 1
+            k = j
+            while k < len(lines) and lines[k].startswith("+") and not lines[k].startswith("+++"):
+                k += 1
+            removed, added = [l[1:] for l in lines[i:j]], [l[1:] for l in lines[j:k]]
+            pairs = min(len(removed), len(added))
+            marked = [_word_marks(removed[n], added[n]) for n in range(pairs)]
+            for n, text in enumerate(removed):
+                shown = marked[n][0] if n < pairs else escape(text)
+                out.append(Markup('<div class="diff-del">− {}</div>').format(shown))
+            for n, text in enumerate(added):
+                shown = marked[n][1] if n < pairs else escape(text)
+                out.append(Markup('<div class="diff-add">+ {}</div>').format(shown))
+            i = k
+            continue
+        if line.startswith("+"):
+            out.append(Markup('<div class="diff-add">+ {}</div>').format(line[1:]))
+        else:
+            out.append(Markup('<div class="diff-ctx">{}</div>').format(line[1:] if line.startswith(" ") else line))
+        i += 1
+    return Markup('<div class="diff" lang="bn">{}</div>').format(Markup("").join(out))
+
+
+def marks_html(text: str | None, start: str = "«", end: str = "»") -> Markup:
+    """A search snippet with its «matches» as <mark>."""
+    pattern = re.compile(re.escape(start) + "(.*?)" + re.escape(end), re.S)
+    out, pos = [], 0
+    text = text or ""
+    for m in pattern.finditer(text):
+        out.append(escape(text[pos:m.start()]))
+        out.append(Markup("<mark>{}</mark>").format(m.group(1)))
+        pos = m.end()
+    out.append(escape(text[pos:]))
+    return Markup("").join(out)
+
+
+def html_escape(text) -> str:
+    return str(escape("" if text is None else text))
