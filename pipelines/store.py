@@ -498,7 +498,20 @@ class StorePipeline:
 
     def flush(self):
         items, self.pending = self.pending, []
-        self.archive.write(items)
+        if self.archive is None or not items:
+            return
+        try:
+            self.archive.write(items)
+        except Exception as exc:  # disk full, read-only file, I/O error: the batch was rolled back
+            self.crawler.stats.inc_value("newsspider/archive_errors")
+            log.error("could not write %d items to the archive %s: %s; stopping the crawl "
+                      "(the next run fetches them again)", len(items), self.path, exc)
+            engine = self.crawler.engine
+            if engine is not None and engine.spider is not None:
+                from scrapy.utils.defer import deferred_from_coro
+
+                deferred_from_coro(engine.close_spider_async(reason="archive_error"))
+            return
         for key, value in self.archive.counts.items():
             self.crawler.stats.set_value(f"newsspider/{key}", value)
 
@@ -514,6 +527,11 @@ class StorePipeline:
 
         code = exit_status(stats.get_stats(), self.crawler.settings)
         stats.set_value("newsspider/exit_status", code)
-        self.archive.finish_run(stats.get_stats(), reason, code)
-        self.archive.close()
-        self.archive = None
+        try:
+            self.archive.finish_run(stats.get_stats(), reason, code)
+        except Exception as exc:
+            stats.inc_value("newsspider/archive_errors")
+            log.error("could not record the run in the archive %s: %s", self.path, exc)
+        finally:
+            self.archive.close()
+            self.archive = None

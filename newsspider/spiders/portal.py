@@ -36,7 +36,14 @@ from urllib.parse import urljoin, urlsplit, urlunsplit, parse_qsl, urlencode
 
 import scrapy
 from lxml import etree
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
+from twisted.internet.defer import TimeoutError as DefTimeoutError
+from twisted.internet.error import TCPTimedOutError, TimeoutError
+
+try:  # Scrapy >= 2.13
+    from scrapy.exceptions import DownloadCancelledError
+except ImportError:  # pragma: no cover
+    from twisted.internet.defer import CancelledError as DownloadCancelledError
 from scrapy.http import TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
@@ -312,20 +319,35 @@ class PortalSpider(scrapy.Spider):
 
     # -- failures ------------------------------------------------------------------
     def article_failed(self, failure):
+        """A request given up on becomes a ``Failure`` with the reason, for the archive."""
         request = failure.request
+        url = (request.meta.get("redirect_urls") or [request.url])[0]  # the URL we asked for
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         if failure.check(HttpError):
             status = failure.value.response.status
             self.crawler.stats.inc_value(f"newsspider/failed/http_{status}")
-            return Failure(request.url, f"HTTP {status}", kind="http", status=status,
+            return Failure(url, f"HTTP {status}", kind="http", status=status,
                            permanent=status in (404, 410), failed_at=now)
         exc = failure.value
         name = type(exc).__name__
-        self.crawler.stats.inc_value(f"newsspider/failed/{name}")
-        kind = "robots" if name == "IgnoreRequest" else "network"
         message = str(exc) or name
-        return Failure(request.url, f"{name}: {message}"[:500], kind=kind,
-                       permanent=kind == "robots", failed_at=now)
+        kind, permanent = "network", False
+        if failure.check(IgnoreRequest):
+            # Refused on our side: robots.txt, a redirect off the portal or too many
+            # redirects, a body over DOWNLOAD_MAXSIZE once decompressed.
+            lowered = message.lower()
+            kind = "robots" if "robots" in lowered else "refused"
+            permanent = kind == "robots"
+            if "offsite" in lowered:
+                message = f"not following a link off the portal ({message})"
+        elif failure.check(DownloadCancelledError) or "max size" in message.lower():
+            kind, message = "limit", f"response larger than DOWNLOAD_MAXSIZE: {message}"
+        elif failure.check(TimeoutError, DefTimeoutError, TCPTimedOutError) or "Timeout" in name:
+            kind, message = "network", f"timeout after {request.meta.get('download_timeout', '?')} s: {message}"
+        self.crawler.stats.inc_value(f"newsspider/failed/{kind}")
+        if url != request.url:
+            message += f" (redirected to {request.url})"
+        return Failure(url, f"{name}: {message}"[:500], kind=kind, permanent=permanent, failed_at=now)
 
     def discovery_failed(self, failure):
         """A missing sitemap or feed is normal for a portal; it is counted, not retried."""
@@ -376,8 +398,12 @@ class PortalSpider(scrapy.Spider):
                     headers["If-Modified-Since"] = state[1]
             self.article_requests += 1
             self.crawler.stats.inc_value(f"newsspider/requested/{source}")
+            # dont_filter: articles are deduplicated above (by canonical key); Scrapy's
+            # dupefilter would instead drop a redirect loop's repeat without an errback,
+            # losing the URL silently. With it, the loop ends at REDIRECT_MAX_TIMES and
+            # is recorded as a failure.
             yield scrapy.Request(clean_url(url), callback=self.parse_article, errback=self.article_failed,
-                                 priority=10, headers=headers,
+                                 priority=10, headers=headers, dont_filter=True,
                                  meta={"role": "article", "source": source, "lastmod": lastmod,
                                        "handle_httpstatus_list": [304]})
 
