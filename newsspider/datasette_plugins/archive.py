@@ -291,7 +291,7 @@ class MonthFacet(Facet):
                 values.append({"value": row["value"], "label": row["value"], "count": row["count"],
                                "toggle_url": self.ds.absolute_url(self.request, self.ds.urls.path(path)),
                                "selected": chosen})
-            results.append({"name": f"{column} (month)", "type": self.type,
+            results.append({"name": column, "type": self.type,
                             "hideable": source_and_config["source"] != "metadata",
                             "toggle_url": self.ds.urls.path(self.request.path), "results": values,
                             "truncated": len(rows) > size})

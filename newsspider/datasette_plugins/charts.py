@@ -49,8 +49,8 @@ def bar_chart(rows, x: str, y: str, series: str | None = None, title: str = "",
     stacks: dict[str, OrderedDict] = {v: OrderedDict() for v in xs}
     totals_by_series: dict[str, float] = {}
     for r in rows:
-        if r.get(x) is None:
-            continue
+        if r.get(x) is None or (series and r.get(series) is None):
+            continue  # a row without a series only puts its x on the axis
         name = str(r.get(series)) if series else y
         totals_by_series[name] = totals_by_series.get(name, 0) + _num(r.get(y))
     names = sorted(totals_by_series, key=lambda n: (-totals_by_series[n], n))
@@ -58,7 +58,7 @@ def bar_chart(rows, x: str, y: str, series: str | None = None, title: str = "",
     if len(names) > max_series:
         names = names[:max_series] + [OTHER]
     for r in rows:
-        if r.get(x) is None:
+        if r.get(x) is None or (series and r.get(series) is None):
             continue
         name = str(r.get(series)) if series else y
         name = name if name in keep else OTHER

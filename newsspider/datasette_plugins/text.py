@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import unicodedata
 
 from markupsafe import Markup, escape
 
@@ -119,15 +120,27 @@ def diff_html(diff: str | None) -> Markup:
     return Markup('<div class="diff" lang="bn">{}</div>').format(Markup("").join(out))
 
 
+def _is_word_char(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "LMN"
+
+
 def marks_html(text: str | None, start: str = "«", end: str = "»") -> Markup:
-    """A search snippet with its «matches» as <mark>."""
+    """A search snippet with its «matches» as <mark>. A match that ends inside a word is
+    extended to the word's end (the index matches stems, Bangla inflects by suffix), and a
+    snippet that starts inside a grapheme cluster loses the stray vowel sign or mark."""
+    text = text or ""
+    lead = re.match(r"^(…?)([\u0300-\u036f\u0981-\u0983\u09bc\u09be-\u09cd\u09d7]+)", text)
+    if lead:
+        text = lead.group(1) + text[lead.end():]
     pattern = re.compile(re.escape(start) + "(.*?)" + re.escape(end), re.S)
     out, pos = [], 0
-    text = text or ""
     for m in pattern.finditer(text):
         out.append(escape(text[pos:m.start()]))
-        out.append(Markup("<mark>{}</mark>").format(m.group(1)))
-        pos = m.end()
+        word, pos = m.group(1), m.end()
+        while pos < len(text) and _is_word_char(text[pos]):
+            word += text[pos]
+            pos += 1
+        out.append(Markup("<mark>{}</mark>").format(word))
     out.append(escape(text[pos:]))
     return Markup("").join(out)
 

@@ -1,0 +1,153 @@
+"""The archive in a real browser: headless Chromium (Debian's ``chromium``) driven by
+Playwright, against the real ``datasette`` process of ``test_browse`` (two crawls of the
+sample portal). Each page must render without console errors and without any request
+leaving 127.0.0.1; a screenshot of each is saved in tests/artifacts/ for people to look at.
+
+Without chromium (or playwright) these tests skip, except under CI=true where they fail:
+``make test`` installs chromium (see the README).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import tempfile
+import urllib.parse
+
+import pytest
+
+from conftest import ARTIFACTS
+from test_browse import edited  # noqa: F401  (the shared session fixture: built once)
+
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-default-apps", "--disable-extensions", "--mute-audio"]
+
+
+def _unavailable(reason: str):
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: `make test` must install it)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM:
+        _unavailable("chromium is not installed (apt-get install -y chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed (pip install -e '.[test]')")
+    profile = tempfile.mkdtemp(prefix="newsspider-chromium-")
+    with sync_playwright() as p:
+        # A persistent context is how a fresh --user-data-dir is given to Chromium.
+        context = p.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 900}, locale="bn-BD")
+        yield context
+        context.close()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+class Visit:
+    def __init__(self, page):
+        self.page = page
+        self.errors: list[str] = []
+        self.outside: list[str] = []
+        page.on("console", lambda m: self.errors.append(f"console.{m.type}: {m.text}")
+                if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
+
+
+@pytest.fixture()
+def visit(browser):
+    page = browser.new_page()
+    v = Visit(page)
+
+    def route(r):
+        host = urllib.parse.urlsplit(r.request.url).hostname
+        if host in ("127.0.0.1", None) or r.request.url.startswith(("data:", "about:")):
+            return r.continue_()
+        v.outside.append(r.request.url)
+        return r.abort()
+
+    page.route("**/*", route)
+    yield v
+    page.close()
+
+
+def open_page(v: Visit, url: str, shot: str, full_page: bool = True):
+    response = v.page.goto(url, wait_until="load")
+    assert response is not None and response.ok, f"{url}: HTTP {response and response.status}"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    v.page.screenshot(path=str(ARTIFACTS / f"browser-{shot}.png"), full_page=full_page)
+    assert not v.errors, v.errors
+    assert not v.outside, f"requests left 127.0.0.1: {v.outside}"
+    return v.page
+
+
+def adb(edited):
+    con = sqlite3.connect(f"file:{edited['archive']}?mode=ro", uri=True)
+    return con
+
+
+def test_home_page(visit, edited):
+    page = open_page(visit, edited["url"] + "/", "home")
+    summary = page.locator("section.archive-summary")
+    assert summary.is_visible()
+    n = adb(edited).execute("SELECT count(*) FROM articles").fetchone()[0]
+    assert str(n) in summary.inner_text()
+    assert "usbanglanews.com" in summary.inner_text()
+    assert page.locator(".last-run.health-ok").is_visible()
+
+
+def test_search_for_a_bangla_word(visit, edited):
+    word = "বাংলাদেশ"
+    page = open_page(visit, edited["url"] + "/archive/articles?_search=" + urllib.parse.quote(word), "search",
+                     full_page=False)
+    rows = page.locator("table.rows-and-columns tbody tr")
+    assert rows.count() > 0
+    assert page.locator("td.col-body .article-body p").count() >= rows.count()
+    assert page.locator(".ranked-search a").is_visible()
+    page.locator(".ranked-search a").click()
+    page.wait_for_load_state("load")
+    page.screenshot(path=str(ARTIFACTS / "browser-search-ranked.png"))
+    assert page.locator("td.col-excerpt mark").count() > 0
+    assert not visit.errors, visit.errors
+
+
+def test_article_row_with_related_articles(visit, edited):
+    con = adb(edited)
+    aid = con.execute("SELECT a.id FROM articles a WHERE a.versions > 1 AND EXISTS (SELECT 1 FROM credits c "
+                      "WHERE c.article_id = a.id) ORDER BY a.id LIMIT 1").fetchone()
+    aid = aid[0] if aid else con.execute("SELECT article_id FROM related LIMIT 1").fetchone()[0]
+    page = open_page(visit, f"{edited['url']}/archive/articles/{aid}", "article")
+    related = page.locator("ol.related li a")
+    assert related.count() >= 3
+    assert page.locator("td.col-body .article-body p").count() >= 2
+    first = related.first
+    title = first.inner_text()
+    first.click()
+    page.wait_for_load_state("load")
+    assert title in page.locator("td.col-headline").inner_text()
+    assert not visit.errors, visit.errors
+
+
+def test_chart_pages(visit, edited):
+    page = open_page(visit, edited["url"] + "/archive/articles_per_day", "chart-articles-per-day")
+    chart = page.locator("svg.newsspider-chart")
+    assert chart.is_visible() and chart.bounding_box()["height"] > 150
+    assert page.locator("svg.newsspider-chart rect.bar").count() >= 5
+    page = open_page(visit, edited["url"] + "/archive/agency_share", "chart-agency-share")
+    assert page.locator("svg.newsspider-chart text.legend").count() >= 3
+
+
+def test_edits_with_diff(visit, edited):
+    con = adb(edited)
+    if not con.execute("SELECT count(*) FROM versions WHERE version > 1").fetchone()[0]:
+        pytest.xfail("the crawl stored no second versions (versions are the lead's issue 4)")
+    page = open_page(visit, edited["url"] + "/archive/changed_articles", "edits", full_page=False)
+    assert page.locator(".diff-add").count() >= 4
+    assert page.locator(".diff ins").count() >= 1
