@@ -204,3 +204,99 @@ def test_internal_addresses_are_named(host, internal):
     from newsspider.middlewares import is_internal_address
 
     assert is_internal_address(host) is internal
+
+
+# --------------------------------------------------------------------------- the archive under faults
+
+def test_full_disk_stops_the_run_with_exit_1_and_leaves_the_archive_consistent(tmp_path):
+    """The crawl process may write at most ~700 KB per file (RLIMIT_FSIZE): SQLite's
+    writes fail part-way through the crawl, as on a full disk."""
+    import os
+    import resource
+    import signal
+    import subprocess
+
+    from newsspider.localcrawl import PROJECT_ROOT, crawl_command
+    from newsspider.sampleportal import serve
+
+    limit = 700 * 1024
+
+    def limit_file_size():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    archive = tmp_path / "a.db"
+    env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT))
+    with serve(SamplePortal(articles=200)) as server:
+        cmd = crawl_command(server.base_url, archive, settings={"LOG_ROTATING_FILE": "", "ARCHIVE_BATCH_SIZE": "10"})
+        full = subprocess.run(cmd, cwd=PROJECT_ROOT, env=env, capture_output=True, timeout=300,
+                              preexec_fn=limit_file_size)
+        assert full.returncode == 1, full.stderr.decode()[-2000:]
+        assert b"the archive could not be written" in full.stderr
+        con = sqlite3.connect(archive)
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        n_full = con.execute("SELECT count(*) FROM articles").fetchone()[0]
+        assert 0 < n_full < 195, "the limit should stop the crawl part-way"
+        # no half-written article: each one has its version, its response, its state
+        assert con.execute("SELECT count(*) FROM articles a WHERE NOT EXISTS (SELECT 1 FROM versions v "
+                           "WHERE v.article_id = a.id)").fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM versions v WHERE NOT EXISTS (SELECT 1 FROM responses r "
+                           "WHERE r.id = v.response_id)").fetchone()[0] == 0
+        con.close()
+        # space again: the next run completes the archive
+        again = subprocess.run(cmd, cwd=PROJECT_ROOT, env=env, capture_output=True, timeout=300)
+        assert again.returncode == 0, again.stderr.decode()[-2000:]
+    con = sqlite3.connect(archive)
+    assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == len(SamplePortal(articles=200).expected_ids())
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    con.close()
+
+
+def test_datasette_reads_while_a_crawl_writes(tmp_path):
+    """WAL: a running Datasette answers during the crawl, sees only committed rows
+    (every article it lists has its version), and its count only grows."""
+    import subprocess
+    import time
+    import urllib.request
+
+    from newsspider.browse import datasette_command
+    from newsspider.localcrawl import PROJECT_ROOT, crawl_command
+    from newsspider.sampleportal import serve
+    from tests.conftest import free_port
+
+    archive = tmp_path / "a.db"
+    with serve(SamplePortal(articles=150)) as server:
+        # create the archive (schema) with a one-article crawl, then start Datasette on it
+        run_crawl(server.base_url, archive, args={"url": server.base_url + "/news/1150/"}, timeout=120)
+        port = free_port()
+        ds = subprocess.Popen(datasette_command(archive, "127.0.0.1", port), cwd=PROJECT_ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}/{archive.stem}.json?_shape=array&sql="
+        sql = urllib.request.quote("select (select count(*) from articles) as a, (select count(*) from articles "
+                                   "where not exists (select 1 from versions v where v.article_id = articles.id)) as orphans")
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/-/versions.json", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            crawl = subprocess.Popen(crawl_command(server.base_url, archive, settings={
+                "ARCHIVE_BATCH_SIZE": "5", "CONCURRENT_REQUESTS": "4", "DOWNLOAD_DELAY": "0.01"}),
+                cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            counts = []
+            while crawl.poll() is None:
+                with urllib.request.urlopen(base + sql, timeout=10) as r:
+                    row = json.loads(r.read())[0]
+                assert row["orphans"] == 0, "Datasette saw a half-written article"
+                counts.append(row["a"])
+                time.sleep(0.05)
+            assert crawl.returncode == 0
+            with urllib.request.urlopen(base + sql, timeout=10) as r:
+                counts.append(json.loads(r.read())[0]["a"])
+        finally:
+            ds.terminate()
+            ds.wait(10)
+    assert counts == sorted(counts) and counts[-1] == len(SamplePortal(articles=150).expected_ids())
+    assert len(set(counts)) >= 3, f"Datasette should have seen the crawl progress: {counts}"
