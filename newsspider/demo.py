@@ -85,7 +85,7 @@ def main(argv=None) -> int:
     rel = archive.relative_to(PROJECT_ROOT) if archive.is_relative_to(PROJECT_ROOT) else archive
     print(f"\narchive: {rel}")
     print("browse it:  make browse        (Datasette, read-only, on http://127.0.0.1:8001/)")
-    print(f"        or: .venv/bin/datasette serve {rel} -m data/metadata.yml -h 127.0.0.1 -p 8001")
+    print(f"        or: .venv/bin/python -m newsspider.browse --archive {rel} --port 8001")
     return 0
 
 

@@ -151,3 +151,70 @@ def test_edits_with_diff(visit, edited):
     page = open_page(visit, edited["url"] + "/archive/changed_articles", "edits", full_page=False)
     assert page.locator(".diff-add").count() >= 4
     assert page.locator(".diff ins").count() >= 1
+
+
+@pytest.fixture(scope="module")
+def hostile_archive(tmp_path_factory):
+    """An archive holding an article whose headline and body carry script, markup and SQL."""
+    import subprocess
+    import time
+    import urllib.request
+
+    from newsspider.browse import datasette_command
+    from newsspider.localcrawl import PROJECT_ROOT, run_crawl
+    from newsspider.sampleportal import SamplePortal
+    from conftest import free_port
+    from faultportal import Fault, FaultPortal
+
+    archive = tmp_path_factory.mktemp("hostile") / "archive.db"
+    portal = SamplePortal(articles=72)
+    path = f"/news/{portal.expected_ids()[0]}/"
+    with FaultPortal(portal, {path: Fault("hostile")}) as server:
+        result = run_crawl(server.base_url, archive, args={"url": server.base_url + path}, timeout=120)
+        assert result.returncode == 0, result.stderr.decode()[-2000:]
+    port = free_port()
+    proc = subprocess.Popen(datasette_command(archive, "127.0.0.1", port), cwd=PROJECT_ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(url + "/-/versions.json", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    yield {"archive": archive, "url": url}
+    proc.terminate()
+    proc.wait(10)
+
+
+def test_page_content_never_runs_as_script(visit, hostile_archive):
+    """Issue 6: a headline `<script>alert('xss')</script>` and a body `<img onerror=...>`
+    are shown as text on the article page and in the table, and nothing runs."""
+    from faultportal import HOSTILE_HEADLINE
+
+    con = sqlite3.connect(f"file:{hostile_archive['archive']}?mode=ro", uri=True)
+    aid, headline = con.execute("SELECT id, headline FROM articles").fetchone()
+    response_id = con.execute("SELECT id FROM responses").fetchone()[0]
+    con.close()
+    assert headline == HOSTILE_HEADLINE
+    dialogs: list[str] = []
+    visit.page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    for url, shot in ((f"{hostile_archive['url']}/archive/articles/{aid}", "hostile-article"),
+                      (f"{hostile_archive['url']}/archive/articles", "hostile-table")):
+        page = open_page(visit, url, shot, full_page=False)
+        assert dialogs == [], f"{shot}: a script ran: {dialogs}"
+        assert page.evaluate("document.title") != "pwned"
+        assert page.evaluate("window.__xss === undefined")
+        # the markup is shown as text, not turned into elements
+        assert page.locator("img[src='x']").count() == 0
+        assert page.evaluate("[...document.scripts].every(s => !s.textContent.includes(\"alert('xss')\"))")
+        assert "<script>alert('xss')</script>" in page.locator("body").inner_text()
+    # The stored page itself is served as plain text under a CSP that forbids everything
+    # (a browser would lay out its 1 MB line for minutes, so this is checked over HTTP).
+    import urllib.request
+
+    with urllib.request.urlopen(f"{hostile_archive['url']}/archive/-/response/{response_id}", timeout=30) as r:
+        assert r.headers["Content-Type"].startswith("text/plain")
+        assert r.headers["Content-Security-Policy"] == "default-src 'none'"
+        assert r.headers["X-Content-Type-Options"] == "nosniff"
+        assert b"&lt;script&gt;alert('xss')" in r.read()

@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-import zlib
 
 from datasette import hookimpl
 from datasette.facets import Facet
 from datasette.utils import (derive_named_parameters, escape_sqlite, path_with_added_args,
                              path_with_removed_args, tilde_decode)
 from datasette.utils.asgi import Response
+
+from pipelines.store import decompress
 from markupsafe import Markup
 
 from . import STATIC_MOUNT, charts, text
@@ -304,18 +305,6 @@ def register_facet_classes():
 
 
 # --------------------------------------------------------------------------- raw responses
-def _decompress(conn_execute_dict, blob: bytes, compression: str | None) -> bytes:
-    if not compression or compression == "identity":
-        return blob
-    if compression == "zlib":
-        return zlib.decompress(blob)
-    if compression.startswith("zlib-dict/"):
-        zdict = conn_execute_dict(int(compression.split("/", 1)[1]))
-        d = zlib.decompressobj(zdict=zdict)
-        return d.decompress(blob) + d.flush()
-    raise ValueError(f"unknown compression {compression!r}")
-
-
 async def response_text(request, datasette):
     database = request.url_vars["database"]
     rid = int(request.url_vars["id"])
@@ -330,12 +319,7 @@ async def response_text(request, datasette):
     if row is None:
         return Response.text(f"no stored response {rid}", status=404)
 
-    def run(conn):
-        def zdict(dict_id):
-            return conn.execute("select dict from zdicts where id = ?", [dict_id]).fetchone()[0]
-        return _decompress(zdict, row["body"], row["compression"])
-
-    body = await db.execute_fn(run)
+    body = await db.execute_fn(lambda conn: decompress(conn, row["body"], row["compression"]))
     content_type = row["content_type"] or ""
     charset = "utf-8"
     if "charset=" in content_type:
