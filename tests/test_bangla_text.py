@@ -133,3 +133,61 @@ def test_normalize_body_idempotent(s):
     once = normalize_body(s)
     assert normalize_body(once) == once
     assert "\n\n\n" not in once
+
+
+# --- the fast path (text that needs no change) must agree with the full algorithm ------
+
+def _reference_normalize_text(s: str) -> str:
+    """normalize_text without its fast path: the documented algorithm, step by step."""
+    from newsspider.bangla.text import _INVISIBLE_RE
+
+    s = _INVISIBLE_RE.sub("", s)
+    s = unicodedata.normalize("NFC", s).replace("\u09a4\u09cd\u200d", "\u09ce")
+    return " ".join(s.split())
+
+
+def _reference_match_key(s: str) -> str:
+    from newsspider.bangla.text import _KEY_TABLE, _PUNCT_RE
+
+    s = _reference_normalize_text(s).translate(_KEY_TABLE).casefold()
+    return " ".join(_PUNCT_RE.sub(" ", s).split())
+
+
+_TRICKY = (
+    [chr(c) for c in range(0x0980, 0x0A00)]
+    + [ZWNJ, ZWJ, "\u200b", "\u00ad", "\ufeff", "\u00a0", "\u2003", " ", "\n", "a", "A", "e", "\u00c5", "\u212b",
+       "\u0300", "\u0301", "\u0323", "\u0327", "\u093c", "\u0928", "\u0b47", "\u0b3e", "\u0bc6", "\u0bbe",
+       "\u0cbf", "\u0cd5", "\u1100", "\u1161", "\u11a8", "\uac00", "\u1b05", "\u1b35", "\U0001d15e",
+       "\U00011099", "\U000110ba", "।"]
+)
+
+
+def test_fast_path_matches_reference_on_every_pair():
+    for a in _TRICKY:
+        for b in _TRICKY:
+            s = a + b
+            assert normalize_text(s) == _reference_normalize_text(s), ascii(s)
+            assert match_key(s) == _reference_match_key(s), ascii(s)
+
+
+def test_fast_path_matches_reference_on_every_bmp_character_in_context():
+    for cp in range(0x10000):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        c = chr(cp)
+        for s in (c, "ক" + c, c + "\u09be", "\u09c7" + c, c + "\u0301", c + "\u09bc", "\u09cd" + c):
+            assert normalize_text(s) == _reference_normalize_text(s), ascii(s)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(st.sampled_from(_TRICKY), max_size=12))
+def test_fast_path_matches_reference_on_tricky_text(s):
+    assert normalize_text(s) == _reference_normalize_text(s)
+    assert match_key(s) == _reference_match_key(s)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_fast_path_matches_reference_on_any_text(s):
+    assert normalize_text(s) == _reference_normalize_text(s)
+    assert match_key(s) == _reference_match_key(s)
