@@ -64,6 +64,7 @@ class _Extraction:
         self.sources: dict[str, str] = {}
         self.flags: list[str] = []
         self._selected: dict[str, list] = {}
+        self._keys: dict[str, str] = {}  # paragraph -> match_key, filled by the body walk
 
     def _select(self, field: str) -> list:
         if self.profile is None:
@@ -97,7 +98,7 @@ class _Extraction:
         container = containers[0] if containers else None
         if container is None:
             container, source = generic.body_container(self.doc)
-        paras = generic.body_paragraphs_from(container) if container is not None else []
+        paras = generic.body_paragraphs_from(container, keys=self._keys) if container is not None else []
         if not paras:
             paras = generic.body_from_jsonld(self.doc)
             source = "jsonld:articleBody" if paras else source
@@ -175,7 +176,8 @@ class _Extraction:
         paras = self.paragraphs()
         # A paragraph that only repeats the headline is not body text.
         hk = match_key(headline or "")
-        paras = [p for p in paras if match_key(p) != hk]
+        keys = self._keys
+        paras = [p for p in paras if (keys[p] if p in keys else match_key(p)) != hk]
         paras, credits = split_credits(paras)
         body = "\n\n".join(paras)
         if credits:

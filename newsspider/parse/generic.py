@@ -387,7 +387,7 @@ _BLOCK_TAGS = frozenset(
 )
 
 
-def body_paragraphs_from(container, *, skip=None) -> list[str]:
+def body_paragraphs_from(container, *, skip=None, keys: dict | None = None) -> list[str]:
     """Paragraphs of a container in page order: block elements and ``<br><br>``
     separate paragraphs; a single ``<br>`` after a sentence end starts a new one, a
     single ``<br>`` mid-sentence is joined with a space. Noise elements are skipped;
@@ -397,7 +397,7 @@ def body_paragraphs_from(container, *, skip=None) -> list[str]:
     paras = []
     for parts in lines:
         paras.extend(_split_on_breaks(parts))
-    return dedupe_paragraphs([p for p in paras if p and not _BOILERPLATE_LINE.match(p)])
+    return dedupe_paragraphs([p for p in paras if p and not _BOILERPLATE_LINE.match(p)], keys)
 
 
 _BR = object()
@@ -464,7 +464,7 @@ def _split_on_breaks(parts: list) -> list[str]:
     return [normalize_text(p) for p in out if p.strip()]
 
 
-def dedupe_paragraphs(paras: list[str]) -> list[str]:
+def dedupe_paragraphs(paras: list[str], keys_out: dict | None = None) -> list[str]:
     """Each paragraph once: drops exact repeats (by match key), repeats of text already
     kept (a teaser rendered again, split differently), and paragraphs that are the
     concatenation of paragraphs already kept."""
@@ -474,6 +474,8 @@ def dedupe_paragraphs(paras: list[str]) -> list[str]:
     joined = ""
     for p in paras:
         k = match_key(p)
+        if keys_out is not None:
+            keys_out[p] = k  # the caller compares paragraphs by key again
         if not k or k in seen:
             continue
         if len(k) >= 30 and k in joined:
