@@ -73,9 +73,12 @@ def _is_noise_tag(el) -> bool:
     return not isinstance(tag, str) or tag in NOISE_TAGS
 
 
+_NOISE_ELEMENTS = ("figure", "figcaption", "aside", "nav", "footer", "header")
+
+
 def is_noise(el) -> bool:
     """A boilerplate element: ads, share bars, related lists, captions, comments ..."""
-    if _is_noise_tag(el) or el.tag in ("figure", "figcaption", "aside", "nav", "footer", "header"):
+    if _is_noise_tag(el) or el.tag in _NOISE_ELEMENTS:
         return True
     attr = f"{el.get('class') or ''} {el.get('id') or ''}"
     if attr.strip() and _NOISE_ATTR.search(attr):
@@ -134,9 +137,20 @@ class Scan:
         self.crumbs: list = []
         self.tag_boxes: list = []
         self.heading_links = 0
+        # class+id string -> (noise, date, author, crumb, tags): pages repeat a few class
+        # strings on hundreds of elements, each test is a regex search
+        self._attr_flags: dict[str, tuple] = {}
         body = doc.root.find("body")
         self.body = body if body is not None else doc.root
         self._walk(self.body, False)
+
+    def _flags(self, attr: str) -> tuple:
+        flags = self._attr_flags.get(attr)
+        if flags is None:
+            flags = self._attr_flags[attr] = (
+                bool(attr.strip() and _NOISE_ATTR.search(attr)), bool(_DATE_ATTR.search(attr)),
+                bool(_AUTHOR_ATTR.search(attr)), "crumb" in attr.lower(), bool(_TAGS_ATTR.search(attr)))
+        return flags
 
     def _walk(self, el, in_noise: bool) -> int:
         order = self.order
@@ -144,19 +158,22 @@ class Scan:
         tag = el.tag
         attr = f"{el.get('class') or ''} {el.get('id') or ''}"
         has_attr = len(attr) > 1
-        noise = in_noise or is_noise(el)
+        flags = self._flags(attr) if has_attr else None
+        # is_noise(el), with the class/id test from the cache
+        noise = in_noise or _is_noise_tag(el) or tag in _NOISE_ELEMENTS or (flags is not None and flags[0]) \
+            or "display:none" in (el.get("style") or "").replace(" ", "")
         if tag in ("h1", "h2", "h3"):
             self.headings.append((el, noise))
         elif tag == "time":
             self.times.append(el)
-        if has_attr:
-            if _DATE_ATTR.search(attr):
+        if flags is not None:
+            if flags[1]:
                 self.dated.append(el)
-            if _AUTHOR_ATTR.search(attr):
+            if flags[2]:
                 self.authors.append(el)
-            if "crumb" in attr.lower() or el.get("aria-label") == "breadcrumb":
+            if flags[3] or el.get("aria-label") == "breadcrumb":
                 self.crumbs.append(el)
-            if _TAGS_ATTR.search(attr):
+            if flags[4]:
                 self.tag_boxes.append(el)
         if tag == "p":
             weight = 0 if noise else _para_weight(el)
@@ -191,9 +208,10 @@ class Scan:
             if sub.tag == "time":
                 self.times.append(sub)
             if len(attr) > 1:
-                if _DATE_ATTR.search(attr):
+                flags = self._flags(attr)
+                if flags[1]:
                     self.dated.append(sub)
-                if _AUTHOR_ATTR.search(attr):
+                if flags[2]:
                     self.authors.append(sub)
 
     def container(self):

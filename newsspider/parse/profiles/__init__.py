@@ -18,6 +18,7 @@ import lxml.etree
 from newsspider.parse.document import Document
 
 _COMPILED: dict = {}
+_SIGNATURES: dict = {}
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,12 @@ class Profile:
         return f"{self.name}/{self.version}"
 
     def matches(self, doc: Document) -> bool:
-        return bool(_evaluate(self.compiled(self.signature), doc))
+        # One lxml XPath call: cheaper than indexing every class of a page that may not
+        # carry the template at all (the index pays off over a matching page's selectors).
+        found = _SIGNATURES.get(self.signature)
+        if found is None:
+            found = _SIGNATURES[self.signature] = lxml.etree.XPath(self.signature)
+        return bool(found(doc.root))
 
     def select(self, doc: Document, field: str) -> list:
         """The elements the profile names for a field ([] when it names none)."""
@@ -191,10 +197,14 @@ class _StepPath:
         tag, preds, after = self.steps[0]
         if classes is not None and preds:
             # Only elements with a class can match: test each distinct class string once.
+            if len(preds) == 1 and preds[0][0] == "contains":
+                value = preds[0][1]
+                matched = [els for cls, els in classes.items() if value in cls]
+            else:
+                matched = [els for cls, els in classes.items() if _class_ok(cls, preds)]
             hits = []
-            for cls, els in classes.items():
-                if _class_ok(cls, preds):
-                    hits.extend(els if tag == "*" else [(i, el) for i, el in els if el.tag == tag])
+            for els in matched:
+                hits.extend(els if tag == "*" else [(i, el) for i, el in els if el.tag == tag])
             if len(hits) > 1:
                 hits.sort(key=_first)
             found = [el for _, el in hits if after is None or _step_ok(el, (), after)]
