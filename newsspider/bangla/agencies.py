@@ -199,13 +199,27 @@ def _dedupe(names) -> list[str]:
 
 # --- credits inside paragraphs -----------------------------------------------------
 
+_TAIL_WINDOW = _MAX_LIST + 40
+
+
 def _split_tail(p: str) -> tuple[str, str]:
-    """(head, tail): tail is the text after the last sentence boundary (may be all of p)."""
+    """(head, tail): tail is the text after the last sentence boundary (may be all of p).
+
+    Only the last ``_TAIL_WINDOW`` characters are searched: a longer tail cannot be an
+    agency list (``_MAX_LIST``), so then the tail is reported empty."""
     core = p.rstrip(" ।.!?")
+    start = max(0, len(core) - _TAIL_WINDOW)
     cut = 0
-    for m in _BOUNDARY_RE.finditer(core):
+    for m in _BOUNDARY_RE.finditer(core, start):
         cut = m.end()
+    if cut == 0 and start:
+        return p, ""
     return p[:cut].rstrip(), core[cut:].strip()
+
+
+def _has_source_label(p: str) -> bool:
+    """A cheap test before the source-line regex (most paragraphs have no label)."""
+    return "সূত্র" in p or "ource" in p or "OURCE" in p or "ourtesy" in p or "OURTESY" in p
 
 
 _DATELINE_RE = re.compile(
@@ -248,7 +262,7 @@ def _names_after(text: str, start: int) -> list[tuple[int, str]]:
 def _credits_in_sentence(p: str, first: bool) -> list[tuple[int, str]]:
     """(c) dateline and (e) বার্তা সংস্থা credits; the text is not changed."""
     found: list[tuple[int, str]] = []
-    if first:
+    if first and "(" in p[:130]:
         m = _DATELINE_RE.match(p)
         if m:
             hit = _lookup(m["name"])
@@ -257,14 +271,17 @@ def _credits_in_sentence(p: str, first: bool) -> list[tuple[int, str]]:
                 m["sep"] or (not hit[1] and (not pre or _DATELINE_PRE_RE.search(pre)))
             ):
                 found.append((m.start("name"), hit[0]))
-    for m in _AGENCY_CONTEXT_RE.finditer(p):
-        found.extend(_names_after(p, m.end()))
+    if "সংস্থা" in p or "খবর" in p or "gency" in p or "GENCY" in p:  # the regex's words
+        for m in _AGENCY_CONTEXT_RE.finditer(p):
+            found.extend(_names_after(p, m.end()))
     return found
 
 
 def _khobor(p: str) -> tuple[str, list[tuple[int, str]]]:
     """(d) "খবর রয়টার্সের" closing a sentence: credits, and the text without the phrase."""
     found: list[tuple[int, str]] = []
+    if "খবর" not in p:
+        return p, found
     pieces: list[str] = []
     last = 0
     for m in _KHOBOR_RE.finditer(p):
@@ -298,7 +315,7 @@ def split_credits(paragraphs: list[str]) -> tuple[list[str], list[str]]:
         if m:
             found.extend((i, 0, n) for n in _source_items(m["list"]))
             paras[i] = ""
-        elif i >= len(paras) - 3:
+        elif i >= len(paras) - 3 and _has_source_label(p):
             m = _SOURCE_TAIL_RE.search(p)
             if m:
                 found.extend((i, m.start("line"), n) for n in _source_items(m["list"]))
