@@ -146,8 +146,21 @@ class Document:
         cache = self.__dict__.setdefault("_absolute", {})
         url = cache.get(href)
         if url is None:
-            url = cache[href] = urljoin(self.url, href)
+            # Fast paths with urljoin's exact result: an absolute http(s) URL as it is, a
+            # root-relative path without dot segments on the page's origin.
+            if href.startswith(("http://", "https://")) and "/." not in href:
+                url = href
+            elif href.startswith("/") and not href.startswith("//") and "/." not in href and self._origin:
+                url = self._origin + href
+            else:
+                url = urljoin(self.url, href)
+            cache[href] = url
         return url
+
+    @cached_property
+    def _origin(self) -> str:
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else ""
 
 
 ARTICLE_TYPES = {"NewsArticle", "Article", "BlogPosting", "ReportageNewsArticle",
