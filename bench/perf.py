@@ -1,0 +1,659 @@
+"""Speed and memory of the pipeline, against the hardware and the tools users would pick.
+
+    make bench                      (or: .venv/bin/python -m bench.perf [--quick])
+
+Every figure is a ratio of two things measured in this same run, or a count: timings on
+shared machines are noisy, ratios much less so. Prints a table (figure, value, goal,
+met?) and writes every figure, with the raw measurements behind it, to
+bench/out/perf.json. Not part of the test suite.
+
+ 1. parse cost      parse_article() / bare lxml.html.fromstring() of the same bytes
+                    (sample portal pages; the real pages in ../shared/real-pages/), and
+                    trafilatura.extract(with_metadata=True) / fromstring on the same pages
+ 2. throughput      `scrapy crawl portal` (storage included) pages/s / a bare Scrapy
+                    spider's pages/s (bench/bare_spider.py): same portal, same settings
+ 3. memory          peak RSS of the crawl process (wait4 rusage) at N and 4N articles
+ 4. incremental     second crawl of the unchanged portal: requests and time / the first's
+ 5. storage         archive bytes per article; stored raw HTML / its raw size
+ 6. search          median latency of 50 Datasette full-text queries (JSON API) over an
+                    archive of 50,000 generated articles
+ 7. re-parse        `scrapy reparse` articles/s / parse-only articles/s from (1)
+
+The sample portal is served by its own process (python -m newsspider.sampleportal
+serve), so its CPU is not the crawler's; on a 2-core machine the two share the CPUs,
+and the table notes the server's CPU use during each crawl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import unicodedata
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import lxml.html  # noqa: E402
+
+from newsspider.localcrawl import LOCAL_SETTINGS, crawl_command  # noqa: E402
+from newsspider.parse import PARSER_VERSION, parse_article  # noqa: E402
+from newsspider.sampleportal import SamplePortal  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+WORK = OUT / "work"
+REAL_PAGES = ROOT.parent / "shared" / "real-pages"
+PY = sys.executable
+ENV = dict(os.environ, PYTHONPATH=str(ROOT))
+
+GOALS = {
+    "parse_ratio_sample": ("<=", 2.0),
+    "parse_ratio_real": ("<=", 2.0),
+    "crawl_throughput_ratio": (">=", 0.70),
+    "memory_growth_ratio": ("<=", 1.2),
+    "memory_peak_large_mb": ("<", 300),
+    "incremental_requests_ratio": ("<=", 0.05),
+    "incremental_time_ratio": ("<=", 0.10),
+    "stored_html_ratio": ("<=", 0.25),
+    "search_median_ms": ("<", 50),
+    "reparse_ratio": (">=", 0.80),
+}
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------ processes
+
+class Measured:
+    """A child process whose own peak RSS and CPU time come from wait4()."""
+
+    def __init__(self, cmd, *, cwd=ROOT, log_file=None, timeout=900):
+        self.cmd = cmd
+        self.log = open(log_file, "wb") if log_file else subprocess.DEVNULL
+        self.t0 = time.monotonic()
+        self.proc = subprocess.Popen(cmd, cwd=cwd, env=ENV, stdout=self.log, stderr=subprocess.STDOUT)
+        self.timer = threading.Timer(timeout, self.proc.kill)
+        self.timer.start()
+
+    def wait(self) -> dict:
+        _pid, status, ru = os.wait4(self.proc.pid, 0)
+        wall = time.monotonic() - self.t0
+        self.timer.cancel()
+        self.proc.returncode = os.waitstatus_to_exitcode(status)
+        if self.log is not subprocess.DEVNULL:
+            self.log.close()
+        return {"returncode": self.proc.returncode, "wall_s": wall,
+                "peak_rss_mb": ru.ru_maxrss / 1024, "cpu_s": ru.ru_utime + ru.ru_stime}
+
+
+def run_measured(cmd, **kw) -> dict:
+    return Measured(cmd, **kw).wait()
+
+
+class Portal:
+    """The sample portal in its own process on 127.0.0.1 (a free port)."""
+
+    def __init__(self, articles: int):
+        self.articles = articles
+        self.proc = subprocess.Popen(
+            [PY, "-m", "newsspider.sampleportal", "serve", "--port", "0", "--articles", str(articles)],
+            cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = self.proc.stdout.readline()
+        m = re.search(r"(http://127\.0\.0\.1:\d+)", line)
+        if not m:
+            self.stop()
+            raise RuntimeError(f"sample portal did not start: {line!r}")
+        self.base_url = m.group(1)
+
+    def cpu_s(self) -> float:
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ------------------------------------------------------------------ 1. parse cost
+
+def _best_per_page(fn, pages, repeats: int) -> list[float]:
+    """Per page, the best of ``repeats`` timings (the least disturbed one)."""
+    best = [float("inf")] * len(pages)
+    for _ in range(repeats):
+        for i, (body, url) in enumerate(pages):
+            t0 = time.perf_counter()
+            fn(body, url)
+            dt = time.perf_counter() - t0
+            if dt < best[i]:
+                best[i] = dt
+    return best
+
+
+def sample_pages(n: int, articles: int = 5000) -> list[tuple[bytes, str]]:
+    portal = SamplePortal(articles=articles)
+    base = "http://127.0.0.1:8765"
+    ids = portal.expected_ids()
+    step = max(1, len(ids) // n)
+    pages = []
+    for i in ids[::step][:n]:
+        status, _headers, body = portal.render(f"/news/{i}/", base)
+        if status == 200:
+            pages.append((body, f"{base}/news/{i}/"))
+    return pages
+
+
+def real_pages() -> list[tuple[bytes, str]]:
+    if not REAL_PAGES.is_dir():
+        return []
+    pages = []
+    for html in sorted(REAL_PAGES.glob("*.html")):
+        url = ""
+        expected = html.with_suffix(".json")
+        if expected.exists():
+            url = json.loads(expected.read_text(encoding="utf-8")).get("url") or ""
+        pages.append((html.read_bytes(), url or f"https://{html.name.split('.')[0]}.com/{html.stem}"))
+    return pages
+
+
+def trafilatura_extract():
+    try:
+        import trafilatura
+    except ImportError:
+        return None
+    return lambda body, url: trafilatura.extract(body, url=url, with_metadata=True, output_format="json")
+
+
+def measure_parse(quick: bool) -> dict:
+    sample = sample_pages(60 if quick else 200)
+    real = real_pages()
+    repeats = 3 if quick else 5
+    bare = lambda body, url: lxml.html.fromstring(body)  # noqa: E731
+    ours = lambda body, url: parse_article(body, url)  # noqa: E731
+    traf = trafilatura_extract()
+    out = {"pages_sample": len(sample), "pages_real": len(real), "repeats": repeats}
+    gc.collect()
+    for name, pages in (("sample", sample), ("real", real)):
+        if not pages:
+            out[f"parse_ratio_{name}"] = None
+            continue
+        for body, url in pages[:5]:  # warm caches, compiled XPaths, imports
+            bare(body, url)
+            ours(body, url)
+        t_bare = sum(_best_per_page(bare, pages, repeats))
+        t_ours = sum(_best_per_page(ours, pages, repeats))
+        out[f"fromstring_ms_{name}"] = t_bare / len(pages) * 1e3
+        out[f"parse_ms_{name}"] = t_ours / len(pages) * 1e3
+        out[f"parse_ratio_{name}"] = t_ours / t_bare
+        if traf is not None:
+            tpages = pages[: (30 if quick else 60)]
+            for body, url in tpages[:3]:
+                traf(body, url)
+            t_traf = sum(_best_per_page(traf, tpages, 2))
+            t_bare_sub = sum(_best_per_page(bare, tpages, repeats))
+            out[f"trafilatura_ratio_{name}"] = t_traf / t_bare_sub
+            out[f"trafilatura_ms_{name}"] = t_traf / len(tpages) * 1e3
+    out["parse_rate_per_s"] = 1e3 / out["parse_ms_sample"]
+    if traf is None:
+        out["trafilatura"] = "not installed (pip install trafilatura, or make bench)"
+    return out
+
+
+def profile_parse(pages, path: Path, top: int = 25) -> str:
+    import cProfile
+    import io
+    import pstats
+
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(3):
+        for body, url in pages:
+            parse_article(body, url)
+    prof.disable()
+    prof.dump_stats(str(path.with_suffix(".prof")))
+    s = io.StringIO()
+    pstats.Stats(prof, stream=s).sort_stats("tottime").print_stats(top)
+    text = s.getvalue()
+    path.write_text(text)
+    return text
+
+
+# ------------------------------------------------------------------ 2-4. crawls
+
+def crawl_stats(archive: Path) -> dict:
+    conn = sqlite3.connect(archive)
+    try:
+        row = conn.execute("SELECT stats FROM runs WHERE spider = 'portal' ORDER BY id DESC LIMIT 1").fetchone()
+        return json.loads(row[0]) if row and row[0] else {}
+    finally:
+        conn.close()
+
+
+def full_crawl(portal: Portal, archive: Path, tag: str, profile: bool = False) -> dict:
+    cmd = crawl_command(portal.base_url, archive.resolve(), settings={"LOG_ROTATING_FILE": ""})
+    if profile:
+        cmd = [shutil.which("py-spy", path=str(Path(PY).parent)) or "py-spy", "record", "--subprocesses",
+               "-r", "100", "-f", "raw", "-o", str(OUT / f"crawl-{tag}.pyspy.txt"), "--", *cmd]
+    cpu0 = portal.cpu_s()
+    r = run_measured(cmd, log_file=WORK / f"crawl-{tag}.log")
+    r["server_cpu_s"] = portal.cpu_s() - cpu0
+    stats = crawl_stats(archive)
+    r["requests"] = stats.get("downloader/request_count", 0)
+    r["pages"] = stats.get("downloader/response_count", 0)
+    r["elapsed_s"] = stats.get("elapsed_time_seconds") or r["wall_s"]
+    r["items"] = stats.get("item_scraped_count", 0)
+    r["pages_per_s"] = r["pages"] / r["elapsed_s"] if r["elapsed_s"] else 0
+    if r["returncode"] != 0:
+        log(f"crawl {tag} exited {r['returncode']}: see {WORK / f'crawl-{tag}.log'}")
+    return r
+
+
+def bare_crawl(portal: Portal, tag: str) -> dict:
+    stats_file = WORK / f"bare-{tag}.json"
+    cmd = [PY, "-m", "scrapy", "runspider", str(ROOT / "bench" / "bare_spider.py"),
+           "-a", f"base_url={portal.base_url}", "-a", f"stats_out={stats_file}"]
+    # The same settings as the full crawl, where they apply to a spider with no project.
+    settings = {**LOCAL_SETTINGS, "ROBOTSTXT_OBEY": "True", "COOKIES_ENABLED": "False",
+                "TELNETCONSOLE_ENABLED": "False", "DOWNLOAD_TIMEOUT": "30"}
+    for k, v in settings.items():
+        cmd += ["-s", f"{k}={v}"]
+    bare_dir = WORK / "bare"  # no scrapy.cfg here: plain Scrapy, none of the project's settings
+    bare_dir.mkdir(parents=True, exist_ok=True)
+    cpu0 = portal.cpu_s()
+    r = run_measured(cmd, cwd=bare_dir, log_file=WORK / f"bare-{tag}.log")
+    r["server_cpu_s"] = portal.cpu_s() - cpu0
+    stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}
+    r["requests"] = stats.get("downloader/request_count", 0)
+    r["pages"] = stats.get("downloader/response_count", 0)
+    r["elapsed_s"] = stats.get("elapsed_time_seconds") or r["wall_s"]
+    r["pages_per_s"] = r["pages"] / r["elapsed_s"] if r["elapsed_s"] else 0
+    return r
+
+
+def storage(archive: Path) -> dict:
+    conn = sqlite3.connect(archive)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        articles = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+        raw, stored, n = conn.execute(
+            "SELECT sum(raw_size), sum(stored_size), count(*) FROM responses").fetchone()
+        tables = {}
+        try:
+            for name, size in conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name "
+                                           "ORDER BY 2 DESC LIMIT 8"):
+                tables[name] = size
+        except sqlite3.OperationalError:
+            pass
+    finally:
+        conn.close()
+    size = archive.stat().st_size + sum(p.stat().st_size for p in archive.parent.glob(archive.name + "-*"))
+    return {"archive_bytes": size, "articles": articles, "responses": n,
+            "bytes_per_article": size / articles if articles else None,
+            "raw_html_bytes": raw, "stored_html_bytes": stored,
+            "stored_html_ratio": stored / raw if raw else None, "largest_tables_bytes": tables}
+
+
+def reparse(archive: Path) -> dict:
+    cmd = [PY, "-m", "scrapy", "reparse", "-s", f"ARCHIVE_PATH={archive.resolve()}"]
+    r = run_measured(cmd, log_file=WORK / "reparse.log")
+    conn = sqlite3.connect(archive)
+    try:
+        row = conn.execute("SELECT stats FROM runs WHERE spider = 'reparse' ORDER BY id DESC LIMIT 1").fetchone()
+    finally:
+        conn.close()
+    stats = json.loads(row[0]) if row and row[0] else {}
+    r["articles"] = stats.get("reparse/articles", 0)
+    r["responses_parsed"] = stats.get("reparse/responses_parsed", 0)
+    r["seconds"] = stats.get("reparse/seconds") or r["wall_s"]
+    r["articles_per_s"] = r["articles"] / r["seconds"] if r["seconds"] else 0
+    return r
+
+
+# ------------------------------------------------------------------ 6. search
+
+def _fill_worker_init(articles: int):
+    global _PORTAL
+    _PORTAL = SamplePortal(articles=articles)
+
+
+def _fill_worker(ids):
+    from newsspider.parse import NotHTML
+    out = []
+    base = "http://127.0.0.1:8765"
+    for i in ids:
+        status, headers, body = _PORTAL.render(f"/news/{i}/", base)
+        if status != 200:
+            continue
+        try:
+            fields = parse_article(body, f"{base}/news/{i}/", content_type=headers.get("Content-Type"))
+        except NotHTML:
+            continue
+        if fields is not None:
+            out.append((i, {k.lower(): v for k, v in headers.items()}, body, fields))
+    return out
+
+
+def search_archive(n: int, rebuild: bool) -> tuple[Path, dict]:
+    """An archive of ``n`` sample-portal articles, filled directly (not crawled): each page
+    rendered by the generator, parsed by parse_article, then normalize -> validate ->
+    Archive.write exactly as the crawl's pipelines do (responses stored too)."""
+    from multiprocessing import Pool
+
+    from newsspider.items import Article, RawResponse
+    from pipelines.normalize import normalize_article
+    from pipelines.store import KEPT_HEADERS, Archive
+    from pipelines.validate import problems
+
+    key_src = b"".join((ROOT / p).read_bytes() for p in (
+        "pipelines/schema.py", "newsspider/sampleportal/generator.py", "newsspider/sampleportal/corpus.py"))
+    key = hashlib.sha256(key_src + f"{n}/{PARSER_VERSION}".encode()).hexdigest()[:16]
+    folder = OUT / f"search-{n}"
+    archive = folder / "archive.db"   # named archive.db: data/metadata.yml configures "archive"
+    stamp = folder / "stamp.json"
+    if not rebuild and archive.exists() and stamp.exists() and json.loads(stamp.read_text()).get("key") == key:
+        info = json.loads(stamp.read_text())
+        info["reused"] = True
+        return archive, info
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    t0 = time.monotonic()
+    portal = SamplePortal(articles=n)
+    ids = portal.article_ids()
+    chunks = [ids[i:i + 250] for i in range(0, len(ids), 250)]
+    store = Archive(str(archive))
+    store.start_run("bench-fill", {"articles": n})
+    fetched_at = "2025-05-15T00:00:00+00:00"
+    written = 0
+    with Pool(max(1, (os.cpu_count() or 2)), initializer=_fill_worker_init, initargs=(n,)) as pool:
+        for done, results in enumerate(pool.imap(_fill_worker, chunks), 1):
+            batch = []
+            for i, headers, body, fields in results:
+                kept = {k: v for k, v in headers.items() if k in KEPT_HEADERS}
+                url = f"http://127.0.0.1:8765/news/{i}/"
+                raw = RawResponse(url, url, 200, kept, body, fetched_at)
+                a = normalize_article(Article.from_fields(fields, raw, revisit=False), "America/New_York")
+                if not problems(a):
+                    batch.append(a)
+            store.write(batch)
+            written += len(batch)
+            if done % 40 == 0:
+                log(f"  search archive: {written} articles written")
+    store.finish_run({"finish_reason": "finished"}, "finished", 0)
+    store.close()
+    info = {"key": key, "articles": written, "build_s": round(time.monotonic() - t0, 1),
+            "how": "sample portal pages rendered by the generator, parsed by parse_article, "
+                   "normalize -> validate -> pipelines.store.Archive.write (not crawled)"}
+    stamp.write_text(json.dumps(info))
+    info["reused"] = False
+    return archive, info
+
+
+def search_words(n: int = 50) -> list[str]:
+    """n Bangla words of the sample corpus (3+ letters), spread over the sorted vocabulary
+    so the queries range from rare to very common words."""
+    from newsspider.sampleportal import corpus
+
+    vocab = set()
+
+    def walk(v):
+        if isinstance(v, str):
+            for w in re.findall(r"[\u0980-\u09FF]+", v):
+                w = unicodedata.normalize("NFC", w)
+                if len(w) >= 4 and not any(c in w for c in "০১২৩৪৫৬৭৮৯"):
+                    vocab.add(w)
+        elif isinstance(v, dict):
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, (list, tuple)):
+            for x in v:
+                walk(x)
+
+    for name in dir(corpus):
+        if name.isupper():
+            walk(getattr(corpus, name))
+    words = sorted(vocab)
+    step = len(words) / n
+    return [words[int(k * step)] for k in range(n)]
+
+
+def measure_search(archive: Path, queries: int = 50) -> dict:
+    from newsspider.browse import datasette_command
+
+    port = free_port()
+    cmd = datasette_command(archive.resolve(), "127.0.0.1", port)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL,
+                            stderr=open(WORK / "datasette.log", "wb"))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"{base}/-/versions.json", timeout=2).read()
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    raise RuntimeError("datasette exited: see bench/out/work/datasette.log")
+                time.sleep(0.1)
+        words = search_words(queries)
+        # what the search box of `articles` asks: ?_search=, a page of 50 rows with the count
+        url = lambda w: f"{base}/archive/articles.json?_search={urllib.parse.quote(w)}&_shape=objects"  # noqa: E731
+        urllib.request.urlopen(url("নিউইয়র্ক"), timeout=30).read()  # warm-up, not counted
+        times, hits = [], []
+        for w in words:
+            t0 = time.perf_counter()
+            data = json.loads(urllib.request.urlopen(url(w), timeout=30).read())
+            times.append((time.perf_counter() - t0) * 1e3)
+            hits.append(data.get("filtered_table_rows_count"))
+        # the canned query ranked by relevance, for the record (not a goal)
+        ranked = []
+        for w in words[:20]:
+            t0 = time.perf_counter()
+            urllib.request.urlopen(f"{base}/archive/search.json?q={urllib.parse.quote(w)}", timeout=30).read()
+            ranked.append((time.perf_counter() - t0) * 1e3)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return {"queries": len(times), "search_median_ms": statistics.median(times),
+            "search_p90_ms": sorted(times)[int(0.9 * len(times)) - 1], "search_max_ms": max(times),
+            "hits_median": statistics.median(h or 0 for h in hits), "hits_max": max(h or 0 for h in hits),
+            "ranked_search_median_ms": statistics.median(ranked),
+            "words": words, "per_query_ms": [round(t, 1) for t in times], "hits": hits}
+
+
+# ------------------------------------------------------------------ the run
+
+def met(name, value):
+    if value is None:
+        return None
+    op, goal = GOALS[name]
+    return {"<=": value <= goal, ">=": value >= goal, "<": value < goal}[op]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="smaller run (1,000 / 4,000 / 10,000 articles)")
+    ap.add_argument("--articles", type=int, help="articles of the crawl portal (default 5000)")
+    ap.add_argument("--search-articles", type=int, help="articles of the search archive (default 50000)")
+    ap.add_argument("--rebuild-search", action="store_true", help="rebuild the search archive even if cached")
+    ap.add_argument("--profile", action="store_true",
+                    help="also record py-spy/cProfile profiles in bench/out/ for goals not met")
+    ap.add_argument("--only", default="parse,crawl,search", help="parts to run (parse,crawl,search)")
+    args = ap.parse_args(argv)
+    n = args.articles or (1000 if args.quick else 5000)
+    n_large = 4 * n
+    n_search = args.search_articles or (10000 if args.quick else 50000)
+    only = set(args.only.split(","))
+    OUT.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(WORK, ignore_errors=True)
+    WORK.mkdir(parents=True)
+    started = time.monotonic()
+    res: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                             "platform": platform.platform()},
+                 "settings": {"articles": n, "articles_large": n_large, "search_articles": n_search,
+                              "quick": args.quick, "crawl_settings": LOCAL_SETTINGS}}
+    figures: dict = {}
+
+    if "parse" in only:
+        log("1. parse cost ...")
+        p = measure_parse(args.quick)
+        res["parse"] = p
+        figures["parse_ratio_sample"] = p["parse_ratio_sample"]
+        figures["parse_ratio_real"] = p["parse_ratio_real"]
+        if args.profile:
+            profile_parse(sample_pages(60), OUT / "parse-profile.txt")
+
+    if "crawl" in only:
+        a = WORK / "crawl" / "archive.db"
+        a.parent.mkdir(parents=True)
+        with Portal(n) as portal:
+            log(f"2. bare spider, {n} articles ...")
+            bare = bare_crawl(portal, "a")
+            log(f"2. full crawl, {n} articles ...")
+            full = full_crawl(portal, a, "first")
+            log("4. incremental crawl ...")
+            inc = full_crawl(portal, a, "second")
+            if args.profile:
+                log("   profiling a full crawl with py-spy ...")
+                full_crawl(portal, WORK / "profile" / "archive.db", "profile", profile=True)
+        res["crawl"] = {"bare": bare, "full": full, "incremental": inc}
+        figures["crawl_throughput_ratio"] = full["pages_per_s"] / bare["pages_per_s"] if bare["pages_per_s"] else None
+        figures["crawl_cpu_per_page_ratio"] = ((full["cpu_s"] / max(full["pages"], 1)) /
+                                               (bare["cpu_s"] / max(bare["pages"], 1)))
+        figures["incremental_requests_ratio"] = inc["requests"] / full["requests"] if full["requests"] else None
+        figures["incremental_time_ratio"] = inc["wall_s"] / full["wall_s"]
+        log("5. storage ...")
+        st = storage(a)
+        res["storage"] = st
+        figures["bytes_per_article"] = st["bytes_per_article"]
+        figures["stored_html_ratio"] = st["stored_html_ratio"]
+        log("7. reparse ...")
+        rp = reparse(a)
+        res["reparse"] = rp
+        if "parse" in res:
+            figures["reparse_ratio"] = rp["articles_per_s"] / res["parse"]["parse_rate_per_s"]
+        (WORK / "crawl").exists() and shutil.rmtree(WORK / "crawl")
+        log(f"3. memory: full crawl, {n_large} articles ...")
+        big = WORK / "large" / "archive.db"
+        big.parent.mkdir(parents=True)
+        with Portal(n_large) as portal:
+            large = full_crawl(portal, big, "large")
+        res["crawl"]["large"] = large
+        shutil.rmtree(big.parent, ignore_errors=True)
+        figures["memory_peak_mb"] = full["peak_rss_mb"]
+        figures["memory_peak_large_mb"] = large["peak_rss_mb"]
+        figures["memory_growth_ratio"] = large["peak_rss_mb"] / full["peak_rss_mb"]
+
+    if "search" in only:
+        log(f"6. search: archive of {n_search} articles ...")
+        archive, info = search_archive(n_search, args.rebuild_search)
+        s = measure_search(archive)
+        res["search"] = {"archive": info, **s}
+        figures["search_median_ms"] = s["search_median_ms"]
+
+    res["figures"] = figures
+    res["met"] = {k: met(k, v) for k, v in figures.items() if k in GOALS}
+    res["bench_seconds"] = round(time.monotonic() - started, 1)
+    (OUT / "perf.json").write_text(json.dumps(res, indent=2, ensure_ascii=False, default=str))
+    print(table(res))
+    print(f"\nfigures: {OUT / 'perf.json'}  ({res['bench_seconds']} s)")
+    return 0
+
+
+def table(res: dict) -> str:
+    f, n = res["figures"], res["settings"]
+    p, c, st, s = res.get("parse", {}), res.get("crawl", {}), res.get("storage", {}), res.get("search", {})
+    rows = []
+
+    def row(label, key, value, fmt, note=""):
+        goal = GOALS.get(key)
+        ok = met(key, value) if goal else None
+        rows.append((label, "n/a" if value is None else fmt.format(value),
+                     f"{goal[0]} {goal[1]:g}" if goal else "", {True: "yes", False: "NO", None: ""}[ok], note))
+
+    if p:
+        row("1. parse / lxml fromstring, sample pages", "parse_ratio_sample", f.get("parse_ratio_sample"), "{:.2f}x",
+            f"{p['parse_ms_sample']:.2f} ms vs {p['fromstring_ms_sample']:.2f} ms, {p['pages_sample']} pages")
+        if p.get("parse_ms_real") is not None:
+            row("1. parse / lxml fromstring, real pages", "parse_ratio_real", f.get("parse_ratio_real"), "{:.2f}x",
+                f"{p['parse_ms_real']:.2f} ms vs {p['fromstring_ms_real']:.2f} ms, {p['pages_real']} page(s)")
+        for name in ("sample", "real"):
+            if p.get(f"trafilatura_ratio_{name}") is not None:
+                row(f"1. trafilatura.extract / fromstring, {name}", "", p[f"trafilatura_ratio_{name}"], "{:.1f}x",
+                    f"{p[f'trafilatura_ms_{name}']:.2f} ms a page (with metadata)")
+    if c:
+        b, fu, inc, lg = c["bare"], c["full"], c["incremental"], c["large"]
+        row("2. full crawl / bare spider, pages/s", "crawl_throughput_ratio", f.get("crawl_throughput_ratio"),
+            "{:.0%}", f"{fu['pages_per_s']:.0f} vs {b['pages_per_s']:.0f} pages/s ({fu['pages']} / {b['pages']} pages)")
+        row("2. crawler CPU per page, full / bare", "", f.get("crawl_cpu_per_page_ratio"), "{:.2f}x",
+            f"{fu['cpu_s'] / max(fu['pages'], 1) * 1e3:.1f} vs {b['cpu_s'] / max(b['pages'], 1) * 1e3:.1f} ms; "
+            f"server CPU {fu['server_cpu_s'] / fu['elapsed_s']:.0%} / {b['server_cpu_s'] / b['elapsed_s']:.0%} of a core")
+        row(f"3. peak RSS, {n['articles']} articles", "", f.get("memory_peak_mb"), "{:.0f} MB")
+        row(f"3. peak RSS, {n['articles_large']} articles", "memory_peak_large_mb", f.get("memory_peak_large_mb"),
+            "{:.0f} MB", f"{lg['pages']} pages in {lg['wall_s']:.0f} s")
+        row(f"3. peak RSS {n['articles_large']} / {n['articles']}", "memory_growth_ratio",
+            f.get("memory_growth_ratio"), "{:.2f}x")
+        row("4. incremental requests / first run's", "incremental_requests_ratio",
+            f.get("incremental_requests_ratio"), "{:.1%}", f"{inc['requests']} / {fu['requests']} requests")
+        row("4. incremental time / first run's", "incremental_time_ratio", f.get("incremental_time_ratio"),
+            "{:.1%}", f"{inc['wall_s']:.1f} s / {fu['wall_s']:.1f} s (process wall time)")
+        row("5. archive bytes per article", "", f.get("bytes_per_article"), "{:,.0f} B",
+            f"{st['archive_bytes'] / 1e6:.1f} MB for {st['articles']} articles")
+        row("5. stored raw HTML / raw size", "stored_html_ratio", f.get("stored_html_ratio"), "{:.1%}",
+            f"{st['stored_html_bytes'] / 1e6:.1f} MB of {st['raw_html_bytes'] / 1e6:.1f} MB")
+    if s:
+        row(f"6. Datasette FTS query, median of {s['queries']}", "search_median_ms", f.get("search_median_ms"),
+            "{:.1f} ms", f"{s['archive']['articles']} articles; p90 {s['search_p90_ms']:.0f} ms, "
+            f"ranked query median {s['ranked_search_median_ms']:.0f} ms")
+    if c and "reparse" in res:
+        r = res["reparse"]
+        row("7. reparse / parse-only, articles/s", "reparse_ratio", f.get("reparse_ratio"), "{:.0%}",
+            f"{r['articles_per_s']:.0f} vs {p.get('parse_rate_per_s', 0):.0f} articles/s")
+    widths = [max(len(r[i]) for r in rows + [("figure", "value", "goal", "met?", "")]) for i in range(4)]
+    head = ("figure", "value", "goal", "met?")
+    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths)) + "  notes",
+             "  ".join("-" * w for w in widths) + "  -----"]
+    for r in rows:
+        lines.append("  ".join(x.ljust(w) for x, w in zip(r[:4], widths)) + "  " + r[4])
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
