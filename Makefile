@@ -32,5 +32,9 @@ browser:
 browse: $(STAMP)      ## Datasette on the archive, read-only, on 127.0.0.1:$(PORT)
 	$(PY) -m newsspider.browse --archive $(ARCHIVE) --port $(PORT)
 
+bench: $(STAMP)       ## speed and memory figures: a table, and bench/out/perf.json (BENCH_ARGS=--quick)
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) -m bench.perf $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) build *.egg-info
