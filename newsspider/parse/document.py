@@ -31,6 +31,10 @@ NOISE_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "form"
 
 
 _PARSER = lxml.etree.HTMLParser(remove_comments=False, no_network=True, default_doctype=False)
+_PARSER_UTF8 = lxml.etree.HTMLParser(encoding="utf-8", remove_comments=False, no_network=True,
+                                     default_doctype=False)
+# bytes that are control characters in UTF-8 (never part of a multi-byte sequence)
+_CONTROL_BYTES = bytes([*range(0, 9), 11, 12, *range(14, 32), 127])
 
 
 class NotHTML(ValueError):
@@ -40,17 +44,23 @@ class NotHTML(ValueError):
 class Document:
     """One fetched page: its URL, decoded text and parsed tree, plus shared lookups."""
 
-    def __init__(self, text: str, url: str = "", encoding: str = "utf-8"):
+    def __init__(self, text: str, url: str = "", encoding: str = "utf-8", *, utf8: bytes | None = None):
+        """``utf8``: the page's own bytes when they are UTF-8 without control characters
+        (``from_bytes`` checks): libxml2 then parses them directly, which is faster than
+        parsing the decoded string and needs no scrubbing."""
         self.url = url
         self.encoding = encoding
         self.text = text
-        cleaned = _CONTROL.sub("", _XML_DECL.sub("", text, count=1))
-        if not cleaned.strip():
+        if utf8 is not None:
+            source, parser = utf8, _PARSER_UTF8
+        else:
+            source, parser = _CONTROL.sub("", _XML_DECL.sub("", text, count=1)), _PARSER
+        if not text.strip():
             raise NotHTML("empty document")
         try:
             # Plain etree elements: lxml.html's per-element class lookup costs more
             # than the parse itself on a page walked as often as this one is.
-            self.root = lxml.etree.fromstring(cleaned, _PARSER)
+            self.root = lxml.etree.fromstring(source, parser)
         except (lxml.etree.ParserError, lxml.etree.XMLSyntaxError, ValueError) as exc:
             raise NotHTML(f"unparseable HTML: {exc}") from exc
         if self.root is None:
@@ -61,7 +71,11 @@ class Document:
         if not data or not data.strip():
             raise NotHTML("empty document")
         encoding, text = decode_html(data, content_type)
-        return cls(text, url, encoding)
+        utf8 = None
+        if encoding.lower().replace("_", "-") in ("utf-8", "utf8") and \
+                len(data.translate(None, _CONTROL_BYTES)) == len(data):
+            utf8 = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+        return cls(text, url, encoding, utf8=utf8)
 
     # -- precomputed lookups -----------------------------------------------------
     @cached_property
