@@ -37,6 +37,10 @@ def datasette_command(archive: Path, host: str, port: int) -> list[str]:
         "--setting", "default_page_size", "50",
         "--setting", "sql_time_limit_ms", "3000",
         "--setting", "facet_time_limit_ms", "500",
+        # Suggested facets try every column (the article body included) on every page and
+        # search: 470 ms of a 480 ms search on 10,000 articles, to suggest nothing useful.
+        # The useful facets (section, byline, agency, month) are configured in metadata.
+        "--setting", "suggest_facets", "off",
         "--setting", "allow_download", "off",
     ]
 
