@@ -7,6 +7,12 @@ when the process ends, however it ends, so a crashed or killed run never leaves 
 stuck. A second run that finds the lock held prints why and exits with 75 at once.
 After the crawl the exit status follows ``newsspider.runstatus`` (0 ok, 1 failed).
 Logs go to stderr as usual and also to ``LOG_ROTATING_FILE`` (rotated by size).
+
+Unless ``JOBDIR`` is set, each run queues its requests on disk in a fresh folder beside
+the archive, removed when the run ends: a sitemap lists every article of the portal at
+once, and held in memory those requests made the crawl's memory grow with the portal
+(peak RSS at 20,000 articles 1.36x that at 5,000; on disk 1.02x, bench/README.md).
+Nothing carries over between runs: what is due is decided from the archive.
 """
 
 from __future__ import annotations
@@ -15,7 +21,9 @@ import fcntl
 import logging
 import logging.handlers
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
@@ -83,8 +91,12 @@ class Command(ScrapyCrawl):
                   f"not starting a second one (exit {EXIT_LOCKED})", file=sys.stderr)
             self.exitcode = EXIT_LOCKED
             return
+        jobdir = None
         try:
             add_rotating_log(settings)
+            if not settings.get("JOBDIR") and settings.getbool("DISK_QUEUE", True):
+                jobdir = fresh_jobdir(settings.get("ARCHIVE_PATH"))
+                settings.set("JOBDIR", str(jobdir), priority="cmdline")
             crawler = self.crawler_process.create_crawler(args[0])
             self.crawler_process.crawl(crawler, **opts.spargs)
             self.crawler_process.start()
@@ -96,4 +108,16 @@ class Command(ScrapyCrawl):
                 print("newsspider: run failed: " + "; ".join(found), file=sys.stderr)
                 self.exitcode = EXIT_FAILED
         finally:
+            if jobdir is not None:
+                shutil.rmtree(jobdir, ignore_errors=True)
             lock.release()
+
+
+def fresh_jobdir(archive_path: str) -> Path:
+    """A new, empty request-queue folder beside the archive. Folders left by runs that
+    were killed are removed first (the caller holds the archive's lock, so no other run
+    is using one)."""
+    archive = Path(archive_path).resolve()
+    for stale in archive.parent.glob(f"{archive.name}.queue-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{archive.name}.queue-", dir=archive.parent))
