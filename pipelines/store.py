@@ -128,12 +128,18 @@ class Compressor:
         self.dict_id, self.zdict = cur.lastrowid, zdict
 
 
-def decompress(conn, blob: bytes, compression: str) -> bytes:
+def decompress(conn, blob: bytes, compression: str, cache: dict | None = None) -> bytes:
+    """The stored body's bytes. ``cache`` (dictionary id -> dictionary), owned by a caller
+    that decompresses many bodies of one archive, saves a query per body."""
     if compression == "zlib":
         return zlib.decompress(blob)
     if compression.startswith("zlib-dict/"):
         dict_id = int(compression.split("/", 1)[1])
-        zdict = conn.execute("SELECT dict FROM zdicts WHERE id = ?", [dict_id]).fetchone()[0]
+        zdict = cache.get(dict_id) if cache is not None else None
+        if zdict is None:
+            zdict = conn.execute("SELECT dict FROM zdicts WHERE id = ?", [dict_id]).fetchone()[0]
+            if cache is not None:
+                cache[dict_id] = zdict  # a dictionary never changes once written
         d = zlib.decompressobj(zdict=zdict)
         return d.decompress(blob) + d.flush()
     raise ValueError(f"unknown compression {compression!r}")
