@@ -100,7 +100,7 @@ class Compressor:
     """zlib with a preset dictionary made of the archive's first stored pages."""
 
     DICT_SIZE = 32 * 1024
-    LEVEL = 6
+    LEVEL = 3
 
     def __init__(self, conn):
         self.conn = conn
@@ -120,9 +120,10 @@ class Compressor:
 
     def _make_dict(self) -> None:
         # zlib looks back 32 KiB: the dictionary is the last 32 KiB of the first pages
-        # stored, whole pages (head, menu, body, footer). Measured on the sample portal at
-        # level 6: 9.7% of the raw size against 15% for page tails and 29% without a
-        # dictionary, at 0.36 ms a page (level 9: 1.1 ms for 9.4%).
+        # stored, whole pages (head, menu, body, footer). Measured on the sample portal:
+        # level 3 gives 11.4% of the raw size at 0.12 ms a page; level 6 9.5% at 0.30 ms;
+        # page tails as the dictionary 15%, no dictionary 29%. Level 3 leaves the crawl
+        # more headroom (bench/README.md) for 2 points of size.
         zdict = b"".join(self.samples)[-self.DICT_SIZE:]
         cur = self.conn.execute("INSERT INTO zdicts (created, dict) VALUES (?, ?)", [iso(utcnow()), zdict])
         self.dict_id, self.zdict = cur.lastrowid, zdict
