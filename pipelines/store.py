@@ -172,7 +172,7 @@ class Archive:
         self.conn.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
         cur = self.conn.execute(
             "INSERT INTO runs (started, spider, args, status) VALUES (?, ?, ?, 'running')",
-            [iso(utcnow()), spider, json.dumps(args, ensure_ascii=False, sort_keys=True)],
+            [iso(utcnow()), spider, json.dumps(args, ensure_ascii=False, sort_keys=True, default=str)],
         )
         self.run_id = cur.lastrowid
         return self.run_id

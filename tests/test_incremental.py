@@ -240,3 +240,44 @@ def test_responses_stored_compressed_and_export_warc_passes_warcio_check(server,
     spec = server.portal.expected_articles()[0]
     body = next(b for t, u, b in responses if u.endswith(spec.path))
     assert spec.headline.encode() in body
+
+
+def test_one_off_max_articles_and_section(server, tmp_path):
+    archive = tmp_path / "a.db"
+    requests = crawl(server, archive, args={"max_articles": "5"})
+    assert sum(article_fetches(requests).values()) == 5
+    assert query(archive, "SELECT count(*) FROM articles")[0][0] == 5
+    slug, name = server.portal.sections()[1]
+    requests = crawl(server, tmp_path / "b.db", args={"section": slug})
+    listed = {p for p in requests if p.startswith("/category/")}
+    assert listed and all(p.startswith(f"/category/{slug}/") for p in listed)
+    sections = {r[0] for r in query(tmp_path / "b.db", "SELECT DISTINCT section FROM articles")}
+    assert name in sections  # the section's own articles (plus the আরও খবর links they lead to)
+    pages = server.portal.section_pages(slug)
+    assert f"/category/{slug}/page/{pages}/" in listed or pages == 1, "pagination followed to the end"
+
+
+def test_one_off_since_stores_only_newer_articles(server, tmp_path):
+    archive = tmp_path / "a.db"
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    crawl(server, archive, args={"since": "2025-05-12"})
+    since = datetime(2025, 5, 12, tzinfo=ZoneInfo("America/New_York"))  # the portal's day
+    published = [datetime.fromisoformat(r[0]) for r in query(archive, "SELECT published FROM articles")]
+    assert published and all(p >= since for p in published)
+    expected = [a for a in (server.portal.article(i) for i in server.portal.expected_ids())
+                if a.published >= since]
+    assert len(published) == len(expected)
+
+
+def test_max_articles_without_a_sitemap_still_discovers(tmp_path):
+    """A portal with no sitemap: discovery falls back to the feed and the listings."""
+    from tests.faultportal import Fault, FaultPortal
+
+    portal = SamplePortal(articles=72)
+    with FaultPortal(portal, {"/sitemap.xml": Fault("empty")}) as s:
+        s.robots_extra = ""
+        result = run_crawl(s.base_url, tmp_path / "a.db", args={"max_articles": "8"}, timeout=120)
+        assert result.returncode == 0, result.stderr.decode()[-2000:]
+    assert query(tmp_path / "a.db", "SELECT count(*) FROM articles")[0][0] == 8

@@ -22,7 +22,7 @@ Arguments (``scrapy crawl portal -a NAME=VALUE``), all optional:
   section       crawl one section only: its slug (``international``) or its URL
   start_url     start discovery from this listing page instead of the whole site
   max_articles  stop after this many article pages have been requested
-  since         only articles published on or after this date (YYYY-MM-DD)
+  since         only articles published on or after this date (YYYY-MM-DD, the portal's day)
   follow_related  "0" to not follow the "আরও খবর" links (default "1")
 One-off runs (url, section, start_url, max_articles, since) fetch what they are asked
 for and leave the revisit schedule of other articles alone.
@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 from urllib.parse import urljoin, urlsplit, urlunsplit, parse_qsl, urlencode
 
 import scrapy
@@ -107,8 +108,6 @@ class PortalSpider(scrapy.Spider):
                 self.since = datetime.fromisoformat(since)
             except ValueError:
                 raise ValueError(f"since={since!r} is not a date (YYYY-MM-DD)") from None
-            if self.since.tzinfo is None:
-                self.since = self.since.replace(tzinfo=timezone.utc)
         # one-off runs leave the revisit schedule of other articles alone
         self.one_off = bool(url or section or start_url or self.max_articles or self.since)
         self.now = datetime.now(timezone.utc)
@@ -128,6 +127,9 @@ class PortalSpider(scrapy.Spider):
         if not spider.base_url.endswith("/"):
             spider.base_url += "/"
         spider.tz = s.get("PORTAL_TIMEZONE", "America/New_York")
+        if spider.since is not None and spider.since.tzinfo is None:
+            # a date without an offset is the portal's own day
+            spider.since = spider.since.replace(tzinfo=ZoneInfo(spider.tz))
         spider.archive_path = s.get("ARCHIVE_PATH")
         spider.section_max_pages = s.getint("SECTION_MAX_PAGES", 0)
         host = urlsplit(spider.url or spider.base_url).hostname or ""
@@ -141,8 +143,8 @@ class PortalSpider(scrapy.Spider):
 
     def spider_idle(self):
         """Sitemaps (and what they listed) are done: now the feed and the listing pages."""
-        if self.listings_started or self.one_off:
-            return
+        if self.listings_started or self.url or self.section or self.start_url:
+            return  # those runs start from what they were given, not from the home page
         self.listings_started = True
         for request in self.listing_requests():
             self.crawler.engine.crawl(request)
