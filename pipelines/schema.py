@@ -38,25 +38,29 @@ import sqlite_utils
 
 SCHEMA_VERSION = 1
 
+# Small columns first, the body last: SQLite stores a row's columns in order and spills a
+# long row into overflow pages, so a column after the body (section, byline, published)
+# costs a walk through the body's pages on every row a facet, count or sort reads
+# (a search on 50,000 articles with the table's facets: 120 -> 89 ms).
 ARTICLE_COLUMNS = {
     "id": int,
     "url": str,
-    "headline": str,
-    "body": str,
-    "byline": str,
     "published": str,
     "updated": str,
     "section": str,
-    "images": str,     # JSON list of {"url", "caption"}
-    "tags": str,       # JSON list of str
-    "sources": str,    # JSON {field: source}
-    "flags": str,      # JSON list of str
-    "parser": str,
-    "content_hash": str,
+    "byline": str,
     "versions": int,
     "first_seen": str,
     "last_seen": str,
     "last_run": int,
+    "parser": str,
+    "content_hash": str,
+    "flags": str,      # JSON list of str
+    "tags": str,       # JSON list of str
+    "sources": str,    # JSON {field: source}
+    "images": str,     # JSON list of {"url", "caption"}
+    "headline": str,
+    "body": str,
 }
 
 VERSION_COLUMNS = {
