@@ -18,7 +18,6 @@ from newsspider.parse.document import NOISE_TAGS, Document
 
 _WS = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"[।!?.:;\"”’)\]|]\s*$")
-_SITE_SUFFIX = re.compile(r"\s+[|\-–—]\s+[^|\-–—]{2,60}$")
 
 # class/id words of containers that never hold article text
 _NOISE_ATTR = re.compile(
@@ -85,11 +84,6 @@ def is_noise(el) -> bool:
         return True
     style = el.get("style") or ""
     return "display:none" in style.replace(" ", "")
-
-
-def strip_site_suffix(title: str) -> str:
-    stripped = _SITE_SUFFIX.sub("", title)
-    return stripped if len(stripped) >= 8 else title
 
 
 def _first_str(value) -> str | None:
@@ -388,15 +382,6 @@ def body_container(doc: Document):
                 return anc, "class"
             break
     return best, "density"
-
-
-def _inside_noise(el) -> bool:
-    for node in [el, *el.iterancestors()]:
-        if node.tag in ("body", "html"):
-            return False
-        if is_noise(node):
-            return True
-    return False
 
 
 _BLOCK_TAGS = frozenset(
