@@ -9,10 +9,8 @@ Nothing here listens on or redirects to anything but loopback addresses.
 
 from __future__ import annotations
 
-import gzip
 import socket
 import threading
-import time
 import zlib
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 import subprocess
 import time
 import urllib.error
@@ -24,7 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ARTIFACTS, free_port
+from conftest import free_port, read_only
 from newsspider.browse import METADATA, datasette_command, main as browse_main
 from newsspider.datasette_plugins import charts, text
 from newsspider.localcrawl import PROJECT_ROOT, run_crawl
@@ -89,8 +88,7 @@ def edited(request, tmp_path_factory):
 
 @pytest.fixture()
 def adb(edited):
-    con = sqlite3.connect(f"file:{edited['archive']}?mode=ro", uri=True)
-    con.row_factory = sqlite3.Row
+    con = read_only(edited["archive"])
     yield con
     con.close()
 

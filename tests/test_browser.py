@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import tempfile
 import urllib.parse
 
 import pytest
 
-from conftest import ARTIFACTS
+from conftest import ARTIFACTS, read_only
 from test_browse import edited  # noqa: F401  (the shared session fixture: built once)
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -89,8 +88,7 @@ def open_page(v: Visit, url: str, shot: str, full_page: bool = True):
 
 
 def adb(edited):
-    con = sqlite3.connect(f"file:{edited['archive']}?mode=ro", uri=True)
-    return con
+    return read_only(edited["archive"], rows=False)
 
 
 def test_home_page(visit, edited):
@@ -192,7 +190,7 @@ def test_page_content_never_runs_as_script(visit, hostile_archive):
     are shown as text on the article page and in the table, and nothing runs."""
     from faultportal import HOSTILE_HEADLINE
 
-    con = sqlite3.connect(f"file:{hostile_archive['archive']}?mode=ro", uri=True)
+    con = read_only(hostile_archive["archive"], rows=False)
     aid, headline = con.execute("SELECT id, headline FROM articles").fetchone()
     response_id = con.execute("SELECT id FROM responses").fetchone()[0]
     con.close()

@@ -20,10 +20,11 @@ import pytest
 from newsspider.localcrawl import PROJECT_ROOT, crawl_command, run_crawl
 from newsspider.runstatus import EXIT_LOCKED
 from newsspider.sampleportal import SamplePortal, serve
+from tests.conftest import read_only
 
 
 def query(archive, sql, *args):
-    con = sqlite3.connect(f"file:{archive}?mode=ro", uri=True)
+    con = read_only(archive, rows=False)
     try:
         return con.execute(sql, args).fetchall()
     finally:
@@ -31,8 +32,7 @@ def query(archive, sql, *args):
 
 
 def last_run(archive) -> dict:
-    con = sqlite3.connect(f"file:{archive}?mode=ro", uri=True)
-    con.row_factory = sqlite3.Row
+    con = read_only(archive)
     try:
         return dict(con.execute("SELECT * FROM runs ORDER BY id DESC LIMIT 1").fetchone())
     finally:

@@ -14,29 +14,18 @@ comments, previous/next links and related lists.
 from __future__ import annotations
 
 import json
-import unicodedata
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from newsspider.parse import parse_article
+from tests.conftest import nfc_deep
 
 PAGES = Path(__file__).with_name("pages")
 NOW = datetime(2025, 11, 1, tzinfo=timezone.utc)
 KEYS = ("url", "headline", "body", "byline", "published", "updated", "section", "credits",
         "related", "images", "tags")
-
-
-def _nfc(value):
-    """Compare with the nukta spellings equal (NFC both sides)."""
-    if isinstance(value, str):
-        return unicodedata.normalize("NFC", value)
-    if isinstance(value, list):
-        return [_nfc(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _nfc(v) for k, v in value.items()}
-    return value
 
 
 def load(name: str):
@@ -64,7 +53,7 @@ def test_page_field(name, key):
     if key == "_flags":
         assert set(expected["_flags"]) <= set(got["flags"])
         return
-    assert _nfc(got[key]) == _nfc(expected[key]), f"{name}: {key} (source: {got['sources'].get(key)})"
+    assert nfc_deep(got[key]) == nfc_deep(expected[key]), f"{name}: {key} (source: {got['sources'].get(key)})"
 
 
 @pytest.mark.parametrize("name", sorted({n for n, _ in CASES}))

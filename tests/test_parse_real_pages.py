@@ -7,12 +7,11 @@ from ../shared, never copied into the project.
 from __future__ import annotations
 
 import json
-import unicodedata
 
 import pytest
 
 from newsspider.parse import parse_article
-from tests.conftest import shared_dir
+from tests.conftest import nfc_deep, shared_dir
 
 
 def real_pages():
@@ -32,16 +31,6 @@ def test_real_page_field(key):
             continue
         got = parse_article(page.read_bytes(), expected.get("url", ""))
         assert got is not None, page.name
-        assert _nfc(got[key]) == _nfc(expected[key]), f"{page.name}: {key}"
+        assert nfc_deep(got[key]) == nfc_deep(expected[key]), f"{page.name}: {key}"
 
 
-def _nfc(value):
-    """The expected JSON keeps the page's precomposed ড় য় in some fields; the parser
-    stores NFC. The contract compares the nukta forms as equal."""
-    if isinstance(value, str):
-        return unicodedata.normalize("NFC", value)
-    if isinstance(value, list):
-        return [_nfc(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _nfc(v) for k, v in value.items()}
-    return value

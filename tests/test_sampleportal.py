@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from lxml import etree, html as lhtml
 
-from newsspider.sampleportal import ArticleSpec, SamplePortal, serve, visible_date
+from newsspider.sampleportal import SamplePortal, serve, visible_date
 from newsspider.sampleportal import corpus as C
 
 ROOT = Path(__file__).resolve().parents[1]
