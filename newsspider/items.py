@@ -10,7 +10,9 @@ rides along with an article or a parse failure so the store keeps the fetched by
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 
 
 @dataclass
@@ -21,6 +23,12 @@ class RawResponse:
     headers: dict                 # the headers that matter, str -> str
     body: bytes
     fetched_at: str               # ISO 8601 UTC
+
+    @cached_property
+    def sha256(self) -> str:
+        """Of the body: identifies a response's bytes (computed once, used by the store
+        to skip an unchanged response and to record it in crawl_state)."""
+        return hashlib.sha256(self.body).hexdigest()
 
 
 @dataclass

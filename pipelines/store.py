@@ -212,7 +212,7 @@ class Archive:
         """Keep the fetched bytes, unless they equal the last stored ones of this URL."""
         if raw is None:
             return None
-        sha = hashlib.sha256(raw.body).hexdigest()
+        sha = raw.sha256
         last = self.conn.execute(
             "SELECT id, sha256 FROM responses WHERE url = ? ORDER BY id DESC LIMIT 1", [raw.url]
         ).fetchone()
@@ -312,11 +312,10 @@ class Archive:
         headers = {k.lower(): v for k, v in ((raw.headers if raw else headers) or {}).items()}
         due = next_due(published, fetched_at, self.schedule)
         keys = [url] if raw is None or raw.url == url else [url, raw.url]
+        params = [headers.get("etag"), headers.get("last-modified"), fetched_at,
+                  status or (raw.status if raw else None), raw.sha256 if raw else None, lastmod]
         for key in keys:
             exists = self.conn.execute("SELECT 1 FROM crawl_state WHERE url = ?", [key]).fetchone()
-            params = [headers.get("etag"), headers.get("last-modified"), fetched_at,
-                      status or (raw.status if raw else None),
-                      hashlib.sha256(raw.body).hexdigest() if raw else None, lastmod]
             if exists is None:
                 self.conn.execute(
                     """INSERT INTO crawl_state (url, etag, last_modified, last_fetched, last_status,
