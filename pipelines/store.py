@@ -163,7 +163,7 @@ class Archive:
         self.compressor = Compressor(self.conn)
         self.run_id: int | None = None
         self.counts = {"articles_new": 0, "articles_updated": 0, "articles_unchanged": 0,
-                       "not_modified": 0, "failures": 0, "responses_stored": 0,
+                       "not_modified": 0, "failures": 0, "failures_repeated": 0, "responses_stored": 0,
                        "response_bytes_raw": 0, "response_bytes_stored": 0}
 
     # -- runs ----------------------------------------------------------------------
@@ -402,6 +402,8 @@ class Archive:
              row[1] if row else iso(now), iso(now), next_retry, self.run_id],
         )
         self.counts["failures"] += 1
+        if row is not None:
+            self.counts["failures_repeated"] += 1  # it was already failing before this run
 
     def close(self) -> None:
         self.db.close()

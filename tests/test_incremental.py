@@ -281,3 +281,18 @@ def test_max_articles_without_a_sitemap_still_discovers(tmp_path):
         result = run_crawl(s.base_url, tmp_path / "a.db", args={"max_articles": "8"}, timeout=120)
         assert result.returncode == 0, result.stderr.decode()[-2000:]
     assert query(tmp_path / "a.db", "SELECT count(*) FROM articles")[0][0] == 8
+
+
+def test_retrying_known_failures_that_still_fail_is_not_a_failed_run(server, tmp_path):
+    """The portal keeps 3 pages broken. When their retries fall due and nothing else is
+    new, the run fetches only those 3, which fail again: that is the portal's known
+    breakage, not a failed run (exit 0), and the failures' attempts go up."""
+    archive = tmp_path / "a.db"
+    retry_now = {"FAILURE_RETRY_BASE_SECONDS": "0"}  # failures are due at once
+    crawl(server, archive, settings=retry_now)
+    requests = crawl(server, archive, settings=retry_now)
+    retried = {p for p in article_fetches(requests)}
+    assert len(retried) == 3
+    run = last_run(archive)
+    assert (run["exit_status"], run["status"], run["failures"]) == (0, "finished", 3)
+    assert {r[0] for r in query(archive, "SELECT attempts FROM failures")} == {2}
