@@ -275,8 +275,14 @@ def test_atom_feed_of_edits(edited, adb):
         assert e.find("a:title", ns).text.startswith("সংশোধিত · Edited: ")
         content = e.find("a:content", ns).text
         assert "Changed:" in content and "<pre>" in content
-        assert e.find("a:link", ns).get("href").startswith(edited["base_url"])
+        # each entry links to the diff in the archive, not to the live portal
+        link = e.find("a:link", ns).get("href")  # no rel: the alternate
+        assert link.startswith(edited["url"] + "/archive/compare_versions?article_id="), link
+        assert not link.startswith(edited["base_url"])
     assert "সংশোধিত" in feed.find("a:title", ns).text
+    first = feed.find("a:entry/a:link", ns).get("href")
+    rows = get_json(first.replace("/compare_versions?", "/compare_versions.json?") + "&_shape=array")
+    assert len(rows) == 1 and rows[0]["diff"]
 
 
 # --------------------------------------------------------------------------- exports, links

@@ -15,14 +15,30 @@
 - ``asgi_wrapper``: a table page opened without ``_col``/``_nocol`` is redirected to
   its ``default_columns`` (table plugin config ``newsspider: default_columns: [...]``).
 - ``prepare_connection``: SQL functions ``text_diff(old, new)``,
-  ``version_text(headline, byline, section, credits, body)`` and ``html_escape(text)``.
+  ``version_text(headline, byline, section, credits, body)``, ``html_escape(text)`` and
+  ``safe_href(url)``; and an SQLite authorizer (:func:`archive_authorizer`) that refuses
+  to read ``responses.body`` (the stored pages are never served in bulk: one at a time
+  through ``/<db>/-/response/<id>``) and to call ``fts3_tokenizer()`` (it returns a
+  memory address).
+- ``asgi_wrapper``: besides the default columns, a Content-Security-Policy on every
+  response (:data:`CSP`: no inline script but Datasette's own, by hash), the ``responses``
+  table's pages without the ``body`` column, and a clear message on refused SQL.
+
+Every link made from archived content goes through :func:`text.safe_href` (http(s) with a
+host, or shown as text): the ``external_link`` template filter, ``render_cell``, the feed.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import re
+import sqlite3
 import urllib.parse
+from pathlib import Path
 
+import datasette as datasette_package
 from datasette import hookimpl
 from datasette.facets import Facet
 from datasette.utils import (derive_named_parameters, escape_sqlite, path_with_added_args,
@@ -46,11 +62,53 @@ ID_LINKS = {  # query-result column -> table it points into
 
 
 # --------------------------------------------------------------------------- SQL functions
+DENIED_COLUMNS = {("responses", "body")}   # (table, column), lower case
+DENIED_FUNCTIONS = {"fts3_tokenizer"}
+SQL_REFUSALS = {  # the start of SQLite's message for a refusal -> the reason, said in words
+    "access to responses.body is prohibited":
+        ": the stored pages are not readable through SQL (a query over many of them would exhaust "
+        "the server); open one at /<database>/-/response/<id>",
+    "not authorized to use function":
+        " (fts3_tokenizer() is disabled in this archive: it returns a memory address of the server)",
+}
+
+
+def archive_authorizer(action, arg1, arg2, dbname, source):
+    """SQLite authorizer of every Datasette connection: deny reading the stored bodies
+    (``responses.body``, whichever way a query names it: ``*``, a CTE, a view, a sort)
+    and calling ``fts3_tokenizer``; allow everything else Datasette's read-only
+    connections can do."""
+    if action == sqlite3.SQLITE_READ and arg1 and arg2 and (arg1.lower(), arg2.lower()) in DENIED_COLUMNS:
+        return sqlite3.SQLITE_DENY
+    if action == sqlite3.SQLITE_FUNCTION and arg2 and arg2.lower() in DENIED_FUNCTIONS:
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
+
+
+def unrestricted(conn, fn):
+    """``fn(conn)`` with the authorizer lifted, for the one route that decompresses one
+    stored body; ``conn`` is the connection of the executor thread running this call,
+    so no other query can run on it meanwhile."""
+    conn.set_authorizer(None)
+    try:
+        return fn(conn)
+    finally:
+        conn.set_authorizer(archive_authorizer)
+
+
 @hookimpl
 def prepare_connection(conn):
     conn.create_function("text_diff", 2, text.text_diff, deterministic=True)
     conn.create_function("version_text", 5, text.version_text, deterministic=True)
     conn.create_function("html_escape", 1, text.html_escape, deterministic=True)
+    conn.create_function("safe_href", 1, text.safe_href, deterministic=True)
+    conn.set_authorizer(archive_authorizer)
+
+
+@hookimpl
+def prepare_jinja2_environment(env):
+    env.filters["safe_href"] = text.safe_href
+    env.filters["external_link"] = text.external_link
 
 
 @hookimpl
@@ -63,9 +121,10 @@ def extra_css_urls():
 def render_cell(row, value, column, table, database, datasette):
     if value is None:
         return None
-    if column == "body" and table == "responses":
+    if column == "url" and table == "responses":
         rid = row["id"]
-        return Markup('<a href="{}">stored page as text</a>').format(
+        return Markup('<a href="{}">{}</a> <small>(<a href="{}">text</a>)</small>').format(
+            datasette.urls.table(database, "responses") + f"/{rid}", value,
             datasette.urls.path(f"/{database}/-/response/{rid}"))
     if column == "body" and table in BODY_TABLES and isinstance(value, str):
         return text.body_html(value)
@@ -86,9 +145,11 @@ def render_cell(row, value, column, table, database, datasette):
             db = datasette.get_database(database)
             hit = (await db.execute("select id from articles where url = ?", [value])).first()
             if not hit:
-                return None
-            return Markup('<a href="{}">{}</a> <small>(<a href="{}">on the portal</a>)</small>').format(
-                datasette.urls.table(database, "articles") + f"/{hit[0]}", value, value)
+                return text.external_link(value)
+            link = Markup('<a href="{}">{}</a>').format(datasette.urls.table(database, "articles") + f"/{hit[0]}", value)
+            if text.safe_href(value):
+                link += Markup(" <small>({})</small>").format(text.external_link(value, "on the portal"))
+            return link
         return related_link
     return None
 
@@ -304,23 +365,42 @@ def register_facet_classes():
     return [ThroughFacet, MonthFacet]
 
 
-# --------------------------------------------------------------------------- raw responses
-async def response_text(request, datasette):
+# --------------------------------------------------------------------------- stored responses
+RESPONSE_COLUMNS = ["id", "url", "final_url", "status", "fetched_at", "headers", "content_type",
+                    "compression", "raw_size", "stored_size", "sha256", "run_id"]  # all but body
+
+
+async def _database(datasette, request):
     database = request.url_vars["database"]
-    rid = int(request.url_vars["id"])
     try:
-        db = datasette.get_database(database)
+        return database, datasette.get_database(database)
     except KeyError:
+        return database, None
+
+
+async def _stored_body(db, rid: int):
+    """(row without body, decompressed body bytes) of stored response ``rid``, or None."""
+    def read(conn):
+        row = conn.execute("select url, final_url, status, fetched_at, content_type, body, compression "
+                           "from responses where id = ?", [rid]).fetchone()
+        if row is None:
+            return None
+        return row, decompress(conn, row[5], row[6])
+    return await db.execute_fn(lambda conn: unrestricted(conn, read))
+
+
+async def response_text(request, datasette):
+    database, db = await _database(datasette, request)
+    rid = int(request.url_vars["id"])
+    if db is None:
         return Response.text("no such database", status=404)
     await datasette.ensure_permissions(request.actor, [("view-table", (database, "responses")),
                                                        ("view-database", database), "view-instance"])
-    row = (await db.execute("select url, final_url, status, fetched_at, content_type, body, compression "
-                            "from responses where id = ?", [rid])).first()
-    if row is None:
+    found = await _stored_body(db, rid)
+    if found is None:
         return Response.text(f"no stored response {rid}", status=404)
-
-    body = await db.execute_fn(lambda conn: decompress(conn, row["body"], row["compression"]))
-    content_type = row["content_type"] or ""
+    (url, final_url, status, fetched_at, content_type, _, _), body = found
+    content_type = content_type or ""
     charset = "utf-8"
     if "charset=" in content_type:
         charset = content_type.split("charset=", 1)[1].split(";")[0].strip() or "utf-8"
@@ -328,17 +408,113 @@ async def response_text(request, datasette):
         decoded = body.decode(charset, errors="replace")
     except LookupError:
         decoded = body.decode("utf-8", errors="replace")
-    head = (f"# stored response {rid}: {row['url']}\n# final URL {row['final_url']}, HTTP {row['status']}, "
-            f"fetched {row['fetched_at']}, {row['content_type']}\n\n")
+    head = (f"# stored response {rid}: {url}\n# final URL {final_url}, HTTP {status}, "
+            f"fetched {fetched_at}, {content_type}\n\n")
     return Response(head + decoded, status=200, headers={
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "default-src 'none'",
     }, content_type="text/plain; charset=utf-8")
 
 
+async def response_row(request, datasette):
+    """``/<db>/responses/<id>``: the stored response's fields and headers (never its body:
+    Datasette's own row page selects every column), with links to the page as text."""
+    database, db = await _database(datasette, request)
+    rid = int(request.url_vars["id"])
+    if db is None:
+        return Response.text("no such database", status=404)
+    await datasette.ensure_permissions(request.actor, [("view-table", (database, "responses")),
+                                                       ("view-database", database), "view-instance"])
+    cols = ", ".join(escape_sqlite(c) for c in RESPONSE_COLUMNS)
+    row = (await db.execute(f"select {cols} from responses where id = ?", [rid])).first()
+    if row is None:
+        return Response.text(f"no stored response {rid}", status=404)
+    row = dict(zip(RESPONSE_COLUMNS, row))
+    if request.url_vars.get("format") == ".json":
+        return Response.json({"database": database, "table": "responses", "columns": RESPONSE_COLUMNS,
+                              "primary_keys": ["id"], "primary_key_values": [str(rid)], "rows": [row]})
+    try:
+        headers = json.loads(row["headers"] or "{}")
+        headers = headers.items() if isinstance(headers, dict) else headers
+    except ValueError:
+        headers = [("(unparsed)", row["headers"])]
+    articles = await _rows(db, "select id, headline from articles where url in (?, ?)", [row["url"], row["final_url"]])
+    versions = await _rows(db, "select v.id, v.version, v.article_id from versions v where v.response_id = ?", [rid])
+    return Response.html(await datasette.render_template(
+        "newsspider_response.html",
+        {"database": database, "response": row, "headers": list(headers), "articles": articles,
+         "versions": versions, "text_url": datasette.urls.path(f"/{database}/-/response/{rid}")},
+        request=request))
+
+
+# --------------------------------------------------------------------------- the feed of edits
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_text(value) -> str:
+    return _XML_INVALID.sub("", "" if value is None else str(value))
+
+
+async def edits_feed(request, datasette):
+    """``/<db>/edits_feed.atom``: the canned query ``edits_feed`` as an Atom feed, one entry
+    per new version, linking to the archived diff (never to the live portal); a valid feed
+    without entries on an archive without edits (datasette-atom fails on one: ``max()`` of
+    no rows)."""
+    from feedgen.feed import FeedGenerator
+
+    database, db = await _database(datasette, request)
+    if db is None:
+        return Response.text("no such database", status=404)
+    await datasette.ensure_permissions(request.actor, [("view-query", (database, "edits_feed")),
+                                                       ("view-database", database), "view-instance"])
+    query = await datasette.get_canned_query(database, "edits_feed", request.actor)
+    if not query:
+        return Response.text("no edits_feed query in the metadata", status=404)
+    rows = [dict(r) for r in (await db.execute(query["sql"])).rows]
+    absolute = lambda path: datasette.absolute_url(request, datasette.urls.path(path))  # noqa: E731
+    fg = FeedGenerator()
+    fg.id(f"tag:newsspider,2025:{database}/edits")
+    fg.title(_xml_text(query.get("title") or "edits"))
+    fg.author({"name": _xml_text(datasette.metadata("title") or "newsspider")})
+    fg.link(href=absolute(f"/{database}/edits_feed.atom"), rel="self", type="application/atom+xml")
+    fg.link(href=absolute(f"/{database}/changed_articles"), rel="alternate", type="text/html")
+    fg.generator("newsspider (Datasette)")
+    updated = max((r["atom_updated"] for r in rows if r.get("atom_updated")), default=None)
+    if updated is None:
+        last = await _rows(db, "select coalesce(finished, started) as t from runs order by id desc limit 1")
+        updated = (last[0]["t"] if last and last[0]["t"] else None) or "1970-01-01T00:00:00+00:00"
+    fg.updated(updated)
+    for r in reversed(rows):  # feedgen prepends
+        entry = fg.add_entry()
+        entry.id(_xml_text(r["atom_id"]))
+        entry.title(_xml_text(r["atom_title"]))
+        entry.updated(r["atom_updated"])
+        entry.author({"name": _xml_text(r.get("atom_author_name") or "US Bangla News")})
+        diff_url = absolute(f"/{database}/compare_versions?" + urllib.parse.urlencode(
+            {"article_id": r["article_id"], "from": r["version"] - 1, "to": r["version"]}))
+        article_url = absolute(f"/{database}/articles/{r['article_id']}")
+        # one link, the entry's alternate (feedgen 1.0 drops a link's rel and type: an Atom
+        # link without rel is the alternate); the article's page is linked in the content
+        entry.link(href=diff_url)
+        content = Markup(
+            "<p><strong>Version {v}</strong> of <a href=\"{a}\">{h}</a> (published {p}), first seen {s}. "
+            "Changed: {c}. <a href=\"{d}\">The diff in the archive</a>.</p><p>Original URL: {o}</p>"
+            "<pre>{diff}</pre>").format(
+            v=r["version"], a=article_url, h=r.get("headline") or "", p=r.get("published") or "?",
+            s=r["atom_updated"], c=r.get("changed") or "", d=diff_url, o=text.external_link(r.get("url")),
+            diff=r.get("diff") or "")
+        entry.content(_xml_text(content), type="html")
+    return Response(fg.atom_str(pretty=True), status=200,
+                    content_type="application/atom+xml; charset=utf-8")
+
+
 @hookimpl
 def register_routes():
-    return [(r"^/(?P<database>[^/]+)/-/response/(?P<id>\d+)$", response_text)]
+    return [
+        (r"^/(?P<database>[^/]+)/-/response/(?P<id>\d+)$", response_text),
+        (r"^/(?P<database>[^/]+)/responses/(?P<id>\d+)(?P<format>\.json)?$", response_row),
+        (r"^/(?P<database>[^/]+)/edits_feed\.atom$", edits_feed),
+    ]
 
 
 # --------------------------------------------------------------------------- default columns
@@ -364,17 +540,123 @@ def default_columns_location(datasette, scope) -> str | None:
     return scope.get("root_path", "") + scope["path"] + "?" + urllib.parse.urlencode(pairs)
 
 
+# --------------------------------------------------------------------------- response bodies
+BODY_ARGS = {"_col", "_sort", "_sort_desc", "_facet", "_facet_array", "_facet_date"}
+
+
+def responses_table_scope(datasette, scope) -> dict:
+    """``scope`` for a request of the ``responses`` table's pages (HTML, JSON, CSV) with
+    the ``body`` column taken out: ``_col=body`` (and sorting or faceting by it) dropped,
+    ``_nocol=body`` added when no ``_col`` is left. The authorizer would refuse the
+    query anyway; this keeps the table browsable."""
+    if scope.get("type") != "http":
+        return scope
+    parts = scope.get("path", "").split("/")
+    if len(parts) != 3 or urllib.parse.unquote(parts[1]) not in datasette.databases:
+        return scope
+    if parts[2].split(".", 1)[0] != "responses":
+        return scope
+    pairs = urllib.parse.parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    kept = [(k, v) for k, v in pairs if not (k in BODY_ARGS and v == "body")]
+    if not any(k == "_col" for k, _ in kept) and ("_nocol", "body") not in kept:
+        kept.append(("_nocol", "body"))
+    return {**scope, "query_string": urllib.parse.urlencode(kept).encode("latin-1")}
+
+
+# --------------------------------------------------------------------------- headers
+def _inline_scripts() -> list[str]:
+    """The inline scripts Datasette 0.65's own templates write (the menus, the SQL editor,
+    the table's facet flag), as CSP hashes: the policy allows these and no other."""
+    templates = Path(datasette_package.__file__).parent / "templates"
+    scripts = []
+    for name in ("_close_open_menus.html", "_codemirror_foot.html"):
+        source = (templates / name).read_text(encoding="utf-8")
+        scripts += re.findall(r"<script>(.*?)</script>", source, re.S)
+    scripts += [f"DATASETTE_ALLOW_FACET = {flag};" for flag in ("true", "false")]
+    return ["'sha256-{}'".format(base64.b64encode(hashlib.sha256(s.encode()).digest()).decode())
+            for s in scripts]
+
+
+CSP = "; ".join([
+    "default-src 'self'",
+    "script-src 'self' " + " ".join(_inline_scripts()),
+    "style-src 'self' 'unsafe-inline'",   # Datasette's templates and CodeMirror use style attributes
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "frame-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'self'",
+    "form-action 'self'",
+])
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+]
+
+
+def with_security_headers(headers) -> list:
+    """``headers`` plus :data:`SECURITY_HEADERS` that a route did not set itself (the
+    stored-page routes set a stricter policy)."""
+    headers = list(headers or [])
+    present = {name.lower() for name, _ in headers}
+    return headers + [(name, value) for name, value in SECURITY_HEADERS if name not in present]
+
+
+def explain_refusal(body: bytes) -> bytes:
+    """A JSON error answer whose ``error`` is an SQLite refusal of the authorizer, with
+    the reason said in words."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body
+    error = data.get("error") if isinstance(data, dict) else None
+    for start, reason in SQL_REFUSALS.items():
+        if isinstance(error, str) and error.startswith(start) and not error.endswith(reason):
+            data["error"] = error + reason
+            return json.dumps(data).encode()
+    return body
+
+
 @hookimpl
 def asgi_wrapper(datasette):
     def wrap(app):
         async def wrapped(scope, receive, send):
+            if scope.get("type") != "http":
+                await app(scope, receive, send)
+                return
             location = default_columns_location(datasette, scope)
             if location:
                 await send({"type": "http.response.start", "status": 302,
-                            "headers": [(b"location", location.encode("latin-1")),
-                                        (b"content-type", b"text/plain")]})
+                            "headers": with_security_headers([(b"location", location.encode("latin-1")),
+                                                              (b"content-type", b"text/plain")])})
                 await send({"type": "http.response.body", "body": b""})
                 return
-            await app(scope, receive, send)
+            scope = responses_table_scope(datasette, scope)
+            held = {}
+
+            async def secured_send(message):
+                if message["type"] == "http.response.start":
+                    message = {**message, "headers": with_security_headers(message.get("headers"))}
+                    content_type = dict((k.lower(), v) for k, v in message["headers"]).get(b"content-type", b"")
+                    if message.get("status") == 400 and content_type.startswith(b"application/json"):
+                        held["start"], held["body"] = message, b""  # rewritten once complete
+                        return
+                elif message["type"] == "http.response.body" and "start" in held:
+                    held["body"] += message.get("body", b"")
+                    if message.get("more_body"):
+                        return
+                    body = explain_refusal(held.pop("body"))
+                    start = held.pop("start")
+                    start["headers"] = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
+                    start["headers"].append((b"content-length", str(len(body)).encode()))
+                    await send(start)
+                    await send({"type": "http.response.body", "body": body})
+                    return
+                await send(message)
+
+            await app(scope, receive, secured_send)
         return wrapped
     return wrap

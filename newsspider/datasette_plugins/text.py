@@ -9,6 +9,7 @@ import difflib
 import json
 import re
 import unicodedata
+import urllib.parse
 
 from markupsafe import Markup, escape
 
@@ -147,3 +148,44 @@ def marks_html(text: str | None, start: str = "«", end: str = "»") -> Markup:
 
 def html_escape(text) -> str:
     return str(escape("" if text is None else text))
+
+
+# --------------------------------------------------------------------------- links
+_C0_AND_SPACE = "".join(chr(c) for c in range(0x21))
+_TAB_NEWLINE = re.compile(r"[\t\n\r]")
+LINK_SCHEMES = ("http", "https")
+
+
+def safe_href(url) -> str | None:
+    """``url`` as an ``href`` when it is an http(s) URL with a host, else None.
+
+    The one gate for every link made from archived content (related links, images,
+    canonical URLs, tags, feed entries). It reads the URL as a browser would (WHATWG URL
+    parsing): leading and trailing C0 controls and spaces are stripped and ASCII tab, LF
+    and CR removed anywhere, so ``" java\tscript:"`` is ``javascript:``; the scheme is
+    compared case-insensitively. Anything else (``javascript:``, ``data:``, ``vbscript:``,
+    relative and scheme-relative URLs, ``http:`` without ``//host``) is refused: such a
+    URL is shown as text, never as a link."""
+    if not isinstance(url, str):
+        return None
+    cleaned = _TAB_NEWLINE.sub("", url.strip(_C0_AND_SPACE))
+    if not cleaned or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in cleaned) or "\\" in cleaned:
+        return None
+    try:
+        parts = urllib.parse.urlsplit(cleaned)
+        host = parts.hostname
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in LINK_SCHEMES or not host or not cleaned[len(parts.scheme) + 1:].startswith("//"):
+        return None
+    return cleaned
+
+
+def external_link(url, label=None) -> Markup:
+    """A link to ``url`` when :func:`safe_href` allows it, else ``label`` (default: the
+    URL) as escaped text in ``<span class="unsafe-url">``."""
+    shown = url if label is None else label
+    href = safe_href(url)
+    if href is None:
+        return Markup('<span class="unsafe-url">{}</span>').format("" if shown is None else shown)
+    return Markup('<a href="{}" rel="noreferrer noopener">{}</a>').format(href, shown)

@@ -5,6 +5,7 @@ from newsspider.datasette_plugins.archive import (  # noqa: F401  (pluggy finds 
     extra_css_urls,
     extra_template_vars,
     prepare_connection,
+    prepare_jinja2_environment,
     register_facet_classes,
     register_routes,
     render_cell,
