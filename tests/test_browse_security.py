@@ -363,3 +363,105 @@ def test_atom_feed_of_an_archive_without_edits_is_valid_and_empty(tmp_path):
         assert (feed.find(required, ns).text or "").strip(), required
     assert feed.find("a:updated", ns).text.startswith("2025-05-01T10:05:00")
     assert feed.find("a:link[@rel='self']", ns).get("href") == f"{url}/archive/edits_feed.atom"
+
+
+# --------------------------------------------------------------------------- in Chromium
+from test_browser import browser, visit  # noqa: E402,F401  (Chromium fixtures: launched once, loopback only)
+
+CSP_PROBE = """document.addEventListener('securitypolicyviolation', e => {
+  (window.__csp = window.__csp || []).push(e.violatedDirective + ' ' + e.blockedURI + ' ' + (e.sample || ''));
+});"""
+WIDTHS = (1280, 390)
+
+
+def goto(v, url: str, expect_status: int = 200):
+    response = v.page.goto(url, wait_until="load")
+    assert response is not None and response.status == expect_status, f"{url}: HTTP {response and response.status}"
+    return v.page
+
+
+def shoot(page, name: str):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900 if width > 400 else 844})
+        page.screenshot(path=str(ARTIFACTS / f"security-{name}-{width}.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+LINKS_JS = """() => [...document.querySelectorAll('a[href], area[href], [src], form[action], [formaction]')]
+  .map(e => e.href || e.src || e.action || e.formAction || '')"""
+
+
+def non_http_links(page) -> list[str]:
+    return [u for u in page.evaluate(LINKS_JS) if u and not u.startswith(("http://", "https://"))]
+
+
+def test_article_page_in_chromium_has_no_script_links_and_clicks_run_nothing(visit, hostile):
+    dialogs: list[str] = []
+    visit.page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page = goto(visit, f"{hostile['url']}/archive/articles/1")
+    assert non_http_links(page) == []
+    # every hostile URL is on the page, as text; clicking it does nothing
+    body = page.locator("body").inner_text()
+    for url in [u for u in HOSTILE_URLS[:6] if "\t" not in u]:  # (inner text shows a tab as a space)
+        assert url.strip() in body, url
+        page.get_by_text(url.strip(), exact=True).first.click()
+        assert page.url == f"{hostile['url']}/archive/articles/1"
+    assert dialogs == []
+    assert not visit.outside, visit.outside
+    shoot(page, "article")
+
+
+def test_related_table_and_feed_query_in_chromium_link_only_http(visit, hostile):
+    for path in ("/archive/related?_size=100", "/archive/most_linked", "/archive/articles/2",
+                 "/archive/articles?_col=images&_col=tags&_col=url"):
+        page = goto(visit, hostile["url"] + path)
+        assert non_http_links(page) == [], path
+
+
+def test_csp_stops_injected_inline_script(visit, injected):
+    dialogs: list[str] = []
+    visit.page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    visit.page.add_init_script(CSP_PROBE)
+    page = goto(visit, injected["url"] + "/")
+    page.wait_for_timeout(300)
+    assert page.locator("#jslink").count() == 1 and page.locator("#inj").count() == 1  # it is in the page
+    assert page.evaluate("[window.__injected, window.__onerror, window.__onload]") == [None, None, None]
+    page.locator("#jslink").click()
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__jslink") is None
+    assert dialogs == []
+    violations = page.evaluate("window.__csp || []")
+    assert violations and all(v.startswith("script-src") for v in violations), violations
+
+
+OWN_PAGES = [
+    ("/", 200, "home"), ("/archive", 200, "database"), ("/archive/articles", 200, "articles"),
+    ("/archive/articles/1", 200, "article"), ("/archive?sql=select+id%2C+url+from+responses+limit+3", 200, "sql"),
+    ("/archive/responses", 200, "responses"), ("/archive/responses/1", 200, "capture"),
+    ("/archive/articles_per_day", 200, "chart"), ("/archive/changed_articles", 200, "edits"),
+    ("/archive?sql=select+body+from+responses", 400, "sql-error"),
+    ("/archive?sql=select+fts3_tokenizer%28%27simple%27%29", 400, "sql-error-fts3"),
+]
+
+
+@pytest.mark.parametrize("path,status,name", OWN_PAGES, ids=[n for _, _, n in OWN_PAGES])
+def test_own_pages_work_under_the_csp(visit, hostile, path, status, name):
+    visit.page.add_init_script(CSP_PROBE)
+    page = goto(visit, hostile["url"] + path, status)
+    page.wait_for_timeout(200)
+    assert page.evaluate("window.__csp || []") == [], f"{path}: CSP violations"
+    assert not [e for e in visit.errors if "Content Security Policy" in e or "Refused" in e], visit.errors
+    assert not visit.outside, visit.outside
+    if name == "articles":   # table.js ran: the column menus exist
+        assert page.locator("th svg.dropdown-menu-icon, th .dropdown-menu-toggle").count() > 0 or \
+            page.locator(".dropdown-menu").count() > 0
+    if name in ("sql", "sql-error"):  # the SQL editor (CodeMirror, and the inline script starting it)
+        assert page.locator(".CodeMirror").count() == 1
+    if name == "sql-error":
+        assert "access to responses.body is prohibited" in page.locator("body").inner_text()
+        assert page.locator(".sql-refused").is_visible()
+    if name == "sql-error-fts3":
+        assert "memory address" in page.locator(".sql-refused").inner_text()
+    if name in ("article", "responses", "sql-error", "capture"):
+        shoot(page, name)
