@@ -1,11 +1,12 @@
-"""Downloader middlewares: redirects that stay on the portal, retries that back off.
+"""Downloader middlewares: one URL policy on every request, robots.txt as RFC 9309
+reads it, charsets that are text encodings, retries that back off.
 
-``PortalRedirectGuard`` refuses every redirected request (HTTP 3xx or meta refresh)
-whose host is not the portal's own, naming private and loopback addresses as such, so
-page content and redirects cannot make the crawler fetch anything else (no SSRF).
-Scrapy's OffsiteMiddleware does not cover this: it lets any request with
-``dont_filter`` through, and article requests need ``dont_filter`` so that Scrapy's
-dupefilter does not silently swallow the repeat of a redirect loop.
+``UrlPolicyMiddleware`` checks every request against the spider's ``UrlPolicy``
+(``newsspider.urls``): scheme http(s), the portal's host and port, no user information,
+checked on the URL as Scrapy requests it. Redirects come back through it as new
+requests, so a redirect off the portal is refused too (no SSRF). Scrapy's
+OffsiteMiddleware does not cover this: it compares host names only, and lets any
+request with ``dont_filter`` through.
 
 Scrapy's ``RetryMiddleware`` re-queues a failed request at once. This subclass waits
 before handing the retry back: ``RETRY_BACKOFF_BASE * 2**(n-1)`` seconds for the n-th
@@ -20,15 +21,19 @@ from __future__ import annotations
 from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
 
-import ipaddress
-from urllib.parse import urlsplit
+import re
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.http import TextResponse
+from scrapy.responsetypes import responsetypes
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.response import response_status_message
 from twisted.internet import reactor
 from twisted.internet.task import deferLater
+
+from newsspider.urls import is_internal_address  # noqa: F401  (re-exported for the tests)
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
@@ -79,21 +84,13 @@ def retry_after(value: bytes | None) -> float | None:
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
-def _host(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower().removeprefix("www.")
-
-
-def is_internal_address(host: str) -> bool:
-    """An IP literal in a private, loopback, link-local or reserved range."""
-    try:
-        ip = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return host == "localhost" or host.endswith(".localhost")
-    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast
-
-
-class PortalRedirectGuard:
-    """Refuse redirected requests that leave the portal's host."""
+class UrlPolicyMiddleware:
+    """The URL policy (``newsspider.urls``), enforced on every request that reaches the
+    downloader: discovery, articles, retries, redirects (HTTP 3xx and meta refresh come
+    back through here as new requests) and Scrapy's own robots.txt requests. The spider
+    already filters what it discovers; this is the second check no code path can skip.
+    A refused request is counted in the stats (``newsspider/refused/url_policy``) and
+    ends in its errback, where an article's becomes a ``refused`` failure."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -103,15 +100,103 @@ class PortalRedirectGuard:
         return cls(crawler)
 
     def process_request(self, request, spider=None):
-        if not request.meta.get("redirect_urls"):
+        policy = getattr(self.crawler.spider, "policy", None)
+        if policy is None:
+            raise IgnoreRequest(f"no URL policy: {request.url} is not fetched")
+        reason = policy.refusal(request.url)
+        if reason is None:
             return None
-        spider = self.crawler.spider
-        portal = getattr(spider, "host", None)
-        if portal is None:
-            return None
-        host = _host(request.url)
-        if host == portal:
-            return None
-        self.crawler.stats.inc_value("newsspider/redirects_refused")
-        what = "a private or loopback address" if is_internal_address(host) else "another host"
-        raise IgnoreRequest(f"not following a redirect off the portal: {request.url} is {what}")
+        self.crawler.stats.inc_value("newsspider/refused/url_policy")
+        if request.meta.get("redirect_urls"):
+            self.crawler.stats.inc_value("newsspider/redirects_refused")
+            raise IgnoreRequest(f"not following a redirect off the portal: {request.url}: {reason}")
+        raise IgnoreRequest(f"refused by the URL policy: {request.url}: {reason}")
+
+
+class _DisallowAll:
+    """The robots.txt rules of a host whose robots.txt could not be fetched."""
+
+    def allowed(self, url, user_agent) -> bool:
+        return False
+
+
+class RobotsRfc9309Middleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, with RFC 9309 section 2.3.1's reading of a
+    robots.txt that cannot be fetched: 4xx means no rules (allow), but a 5xx answer, a
+    timeout, a connection error or a redirect the URL policy refuses means the host is
+    unreachable, so everything is disallowed (Scrapy allows everything then). The run
+    then fetches nothing, records ``newsspider/robots_unreachable`` and fails (exit 1)
+    with the reason, and the next run asks again."""
+
+    UNREACHABLE = "robots.txt unreachable"
+
+    async def _parse_robots(self, response, netloc, request):
+        if response.status >= 500:
+            self._unreachable(netloc, f"HTTP {response.status}")
+            return
+        await super()._parse_robots(response, netloc, request)
+
+    def _robots_error(self, exc, netloc):
+        if not isinstance(exc, IgnoreRequest):
+            self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
+        self._unreachable(netloc, f"{type(exc).__name__}: {exc}"[:200])
+
+    def _unreachable(self, netloc, why):
+        self._stats.set_value("newsspider/robots_unreachable", f"{netloc}: {why}")
+        rp_dfd = self._parsers[netloc]
+        self._parsers[netloc] = _DisallowAll()
+        if hasattr(rp_dfd, "callback"):
+            rp_dfd.callback(self._parsers[netloc])
+
+    def process_request_2(self, rp, request):
+        if isinstance(rp, _DisallowAll):
+            self._stats.inc_value("robotstxt/forbidden")
+            raise IgnoreRequest(f"{self.UNREACHABLE} ({self._stats.get_value('newsspider/robots_unreachable')}): "
+                                "RFC 9309 says disallow all")
+        return super().process_request_2(rp, request)
+
+
+class CharsetGuardMiddleware:
+    """Drop a ``charset`` that names a Python codec which is not a text encoding.
+
+    ``Content-Type: text/html; charset=zlib`` (or ``idna``, ``rot13``, ``punycode``,
+    ``undefined``) makes Scrapy decode the page with that codec, which raises on every
+    read of ``response.text``: the page could never be archived. Without the bogus
+    charset the page is decoded as a browser would (its own ``<meta>``, then sniffing)."""
+
+    def __init__(self, crawler=None):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_response(self, request, response, spider=None):
+        ctype = response.headers.get(b"Content-Type")
+        if not ctype or b"charset" not in ctype.lower():
+            return response
+        match = re.search(rb"charset\s*=\s*[\"']?([^\s;\"']*)", ctype, re.I)
+        if match is None or is_text_encoding(match.group(1).decode("latin-1")):
+            return response
+        headers = response.headers.copy()
+        headers[b"Content-Type"] = (ctype[:match.start()].rstrip(b"; ") + ctype[match.end():]).strip(b"; ")
+        # encoding=None: replace() would otherwise carry the bogus encoding over
+        cls = responsetypes.from_args(headers=headers, url=response.url, body=response.body)
+        extra = {"encoding": None} if issubclass(cls, TextResponse) else {}
+        if self.crawler is not None:
+            self.crawler.stats.inc_value("newsspider/charset_dropped")
+        return response.replace(cls=cls, headers=headers, **extra)
+
+
+def is_text_encoding(name: str) -> bool:
+    """Does ``name`` name a codec that turns bytes into text (unknown names count as
+    text: decoding falls back on its own)?"""
+    import codecs
+
+    try:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError):
+        return True
+    if name.strip().lower() in ("undefined",) or info.name in ("undefined", "idna", "punycode"):
+        return False
+    return getattr(info, "_is_text_encoding", True)

@@ -36,8 +36,8 @@ REVISIT_SCHEDULE = [
     [90 * 86400, 7 * 86400],  # first three months: weekly
 ]
 # Section pages are followed back only until a page holds no article that is new or
-# due; 0 = no further limit on pages per section.
-SECTION_MAX_PAGES = 0
+# due, and never past this many pages of one section in one run (endless pagination).
+SECTION_MAX_PAGES = 300
 # The run exits non-zero (for cron) when more than this share of article fetches failed.
 MAX_ERROR_RATE = 0.5
 # Logs go to stderr and to this file, rotated by size (None: logs/crawl.log beside the
@@ -68,12 +68,47 @@ RETRY_TIMES = 3
 RETRY_BACKOFF_BASE = 2.0
 RETRY_BACKOFF_MAX = 60.0
 DOWNLOADER_MIDDLEWARES = {
-    "newsspider.middlewares.PortalRedirectGuard": 50,
+    # one URL policy on every request (newsspider.urls), before anything else sees it
+    "newsspider.middlewares.UrlPolicyMiddleware": 50,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "newsspider.middlewares.RobotsRfc9309Middleware": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "newsspider.middlewares.BackoffRetryMiddleware": 550,
+    # process_response runs from the highest number down: fix the charset before
+    # HttpCompression, redirects (meta refresh) or the spider read the text
+    "newsspider.middlewares.CharsetGuardMiddleware": 950,
 }
+# Only HTTP(S) is ever fetched: Scrapy's file handler reads local files whatever the
+# URL's host, ftp waits on servers that never answer past DOWNLOAD_TIMEOUT, s3 and data
+# serve nothing a news portal has. The URL policy refuses those schemes first; with
+# their handlers gone no code path can reach them.
+DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
 COOKIES_ENABLED = False
+# No remote-control endpoint: Scrapy's telnet console (a Python shell into the crawler)
+# is not listening during a crawl, on loopback or anywhere.
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # Scrapy's HTTP remote control (a job-execution endpoint)
+EXTENSIONS = {"scrapy.extensions.telnet.TelnetConsole": None,
+              "scrapy.extensions.remote_control.RemoteControl": None,
+              "newsspider.budget.RunBudget": 500}
+
+# --- Limits: every one holds by default ---------------------------------------------
+# Per run, for an hourly cron run against the real portal: stop cleanly after this wall
+# time or this many requests (the run says "budget" in `runs` and exits 3; the next run
+# goes on with what is left). 0 turns a limit off.
+RUN_MAX_SECONDS = 50 * 60
+RUN_MAX_REQUESTS = 20_000
+# Depth limits: sitemap indexes nested in sitemap indexes, and chains of "আরও খবর" links
+# (an article found only through related links of articles found only through ...).
+SITEMAP_MAX_DEPTH = 3
+RELATED_MAX_DEPTH = 3
+# Query-string variants followed per page (``/news/1/?x=1``, ``?x=2``, ...); parameters
+# that name a page (``p``, ``id``, ...) are not variants (newsspider.urls).
+QUERY_VARIANTS_PER_PAGE = 3
+# Bytes kept per stored response (larger bodies are parsed but not kept) and per run
+# (compressed) before bodies stop being kept for the rest of the run.
+RESPONSE_STORE_MAX_BYTES = 4 * 1024 * 1024
+RUN_STORE_MAX_BYTES = 512 * 1024 * 1024
 
 # --- The pipeline: response -> parse (spider) -> normalize -> validate -> store ---
 ITEM_PIPELINES = {

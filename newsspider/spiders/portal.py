@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
-from urllib.parse import urljoin, urlsplit, urlunsplit, parse_qsl, urlencode
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from lxml import etree
@@ -47,9 +47,11 @@ except ImportError:  # pragma: no cover
     from twisted.internet.defer import CancelledError as DownloadCancelledError
 from scrapy.http import TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from newsspider.items import Article, Failure, NotModified, RawResponse
+from newsspider.urls import UrlPolicy, as_requested, clean_url, fold, variant_key
 from newsspider.parse import NotHTML, parse_article
 from newsspider.parse.profiles import all_profiles
 from pipelines.store import KEPT_HEADERS, crawl_states, failures_waiting, retry_candidates
@@ -70,23 +72,8 @@ NEVER_PATHS = re.compile(
     r"css|js|xml|ico|woff2?)$|/feed/?$|/amp/?$",
     re.I,
 )
-TRACKING_PARAMS = re.compile(r"^(?:utm_\w+|fbclid|gclid|ref|share|amp)$", re.I)
-
-
-def canonical_key(url: str) -> str:
-    """One key per article however it is linked: scheme, ``www.``, trailing slash,
-    fragment and tracking parameters do not make another article."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower().removeprefix("www.")
-    port = f":{parts.port}" if parts.port else ""
-    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query) if not TRACKING_PARAMS.match(k)))
-    return f"{host}{port}{parts.path.rstrip('/') or '/'}" + (f"?{query}" if query else "")
-
-
-def clean_url(url: str) -> str:
-    parts = urlsplit(url)
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if not TRACKING_PARAMS.match(k)])
-    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", query, ""))
+# One key per article however it is linked; the URL policy decides what may be fetched.
+canonical_key = fold
 
 
 class PortalSpider(scrapy.Spider):
@@ -117,6 +104,7 @@ class PortalSpider(scrapy.Spider):
         self.listings_started = False
         self.seen: set[str] = set()
         self.article_requests = 0
+        self.variants: dict[str, set[str]] = {}  # page key -> query variants requested
         self.profiles = all_profiles()
 
     @classmethod
@@ -131,9 +119,13 @@ class PortalSpider(scrapy.Spider):
             # a date without an offset is the portal's own day
             spider.since = spider.since.replace(tzinfo=ZoneInfo(spider.tz))
         spider.archive_path = s.get("ARCHIVE_PATH")
-        spider.section_max_pages = s.getint("SECTION_MAX_PAGES", 0)
-        host = urlsplit(spider.url or spider.base_url).hostname or ""
-        spider.host = host.lower().removeprefix("www.")
+        spider.section_max_pages = s.getint("SECTION_MAX_PAGES", 300)
+        spider.sitemap_max_depth = s.getint("SITEMAP_MAX_DEPTH", 3)
+        spider.related_max_depth = s.getint("RELATED_MAX_DEPTH", 3)
+        spider.variants_per_page = s.getint("QUERY_VARIANTS_PER_PAGE", 3)
+        spider.max_size = s.getint("DOWNLOAD_MAXSIZE", 10 * 1024 * 1024)
+        spider.policy = UrlPolicy(spider.base_url)
+        spider.host = spider.policy.host
         spider.allowed_domains = [spider.host]
         if spider.archive_path:
             spider.states = {canonical_key(u): v for u, v in crawl_states(spider.archive_path).items()}
@@ -157,7 +149,10 @@ class PortalSpider(scrapy.Spider):
 
     def start_requests(self):
         if self.url:  # one article, nothing else
-            yield from self._article_requests([self.url], source="argument")
+            if self._allowed(self.url, "argument"):
+                yield from self._article_requests([self.url], source="argument")
+            else:
+                self.logger.error("not fetching %s: %s", self.url, self.policy.refusal(self.url))
             return
         if self.section:
             target = self.section if "/" in self.section else urljoin(self.base_url, f"category/{self.section}/")
@@ -167,7 +162,11 @@ class PortalSpider(scrapy.Spider):
             yield self._listing(self.start_url, source="start_url")
             return
         due = retry_candidates(self.archive_path) if self.archive_path else []
-        due = [u for u in due if self._on_site(u)]
+        refused = [u for u in due if not self._allowed(u, "retry")]
+        for u in refused:  # never fetched; recorded so that it stops being retried
+            yield Failure(u, f"refused by the URL policy: {self.policy.refusal(u)}", kind="refused",
+                          permanent=True, failed_at=self.now.isoformat(timespec="seconds"))
+        due = [u for u in due if u not in refused]
         if due:
             self.logger.info("retrying %d URLs that failed in earlier runs", len(due))
             self.crawler.stats.set_value("newsspider/retried_failures", len(due))
@@ -189,17 +188,22 @@ class PortalSpider(scrapy.Spider):
     # -- discovery -----------------------------------------------------------------
     def parse_robots(self, response):
         for url in sitemap_urls_from_robots(response.body, base_url=response.url):
-            yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.discovery_failed,
-                                 priority=20, meta={"role": "sitemap"})
+            if self._allowed(url, "robots"):
+                yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.discovery_failed,
+                                     priority=20, meta={"role": "sitemap", "depth_sitemap": 0})
 
     def parse_sitemap(self, response):
         body = response.body
         if body[:2] == b"\x1f\x8b":
-            import gzip
+            # A .xml.gz served without Content-Encoding: decompressed here, never past
+            # DOWNLOAD_MAXSIZE (a 2 MB gzip bomb expands to gigabytes).
             try:
-                body = gzip.decompress(body)
-            except OSError:
+                body = gunzip(body, max_size=self.max_size)
+            except Exception as exc:
                 self.crawler.stats.inc_value("newsspider/bad_sitemaps")
+                self.logger.warning("sitemap %s not read: %s", response.url,
+                                    "larger than DOWNLOAD_MAXSIZE once decompressed"
+                                    if "max" in str(exc).lower() or "size" in type(exc).__name__.lower() else exc)
                 return
         try:
             sitemap = Sitemap(body)
@@ -207,16 +211,22 @@ class PortalSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newsspider/bad_sitemaps")
             return
         if sitemap.type == "sitemapindex":
+            depth = response.meta.get("depth_sitemap", 0) + 1
+            if depth > self.sitemap_max_depth:
+                self.crawler.stats.inc_value("newsspider/limits/sitemap_depth")
+                self.logger.warning("sitemap index %s not followed: nested %d deep (SITEMAP_MAX_DEPTH)",
+                                    response.url, depth)
+                return
             for entry in sitemap:
                 loc = entry.get("loc")
-                if loc and self._on_site(loc):
+                if loc and self._allowed(loc, "sitemap"):
                     yield scrapy.Request(loc, callback=self.parse_sitemap, errback=self.discovery_failed,
-                                         priority=20, meta={"role": "sitemap"})
+                                         priority=20, meta={"role": "sitemap", "depth_sitemap": depth})
             return
         articles, listings, lastmods = [], [], {}
         for entry in sitemap:
             loc = entry.get("loc")
-            if not loc or not self._on_site(loc):
+            if not loc or not self._allowed(loc, "sitemap"):
                 continue
             if self._is_article_url(loc):
                 lastmod = (entry.get("lastmod") or "").strip() or None
@@ -245,8 +255,8 @@ class PortalSpider(scrapy.Spider):
         links = [l.text.strip() for l in root.iter("link") if l.text and l.text.strip()]
         links += [l.get("href") for l in root.iter("{http://www.w3.org/2005/Atom}link")
                   if l.get("href") and l.get("rel", "alternate") == "alternate"]
-        articles = [u for u in (urljoin(response.url, l) for l in links)
-                    if self._on_site(u) and self._is_article_url(u)]
+        articles = [u for u in (urljoin(response.url, l.strip()) for l in links)
+                    if self._allowed(u, "feed") and self._is_article_url(u)]
         self.crawler.stats.inc_value("newsspider/discovered/feed", len(articles))
         yield from self._article_requests(articles, source="feed")
 
@@ -257,12 +267,13 @@ class PortalSpider(scrapy.Spider):
         if response.meta.get("source") == "home":
             for href in response.xpath("//link[@rel='alternate'][contains(@type,'rss') or "
                                        "contains(@type,'atom')]/@href").getall():
-                yield scrapy.Request(response.urljoin(href), callback=self.parse_feed,
-                                     errback=self.discovery_failed, priority=20, meta={"role": "feed"})
+                if self._allowed(response.urljoin(href.strip()), "feed"):
+                    yield scrapy.Request(response.urljoin(href.strip()), callback=self.parse_feed,
+                                         errback=self.discovery_failed, priority=20, meta={"role": "feed"})
         articles, listings = [], []
         for href in response.xpath("//a/@href").getall():
             url = response.urljoin(href.strip())
-            if not url.startswith("http") or not self._on_site(url):
+            if not self._allowed(url, "listing"):
                 continue
             if self._is_article_url(url):
                 articles.append(url)
@@ -276,8 +287,12 @@ class PortalSpider(scrapy.Spider):
             return
         for next_href in response.xpath("//link[@rel='next']/@href | //a[@rel='next']/@href | "
                                         "//a[contains(concat(' ',@class,' '),' next ')]/@href").getall()[:1]:
-            if not self.section_max_pages or page < self.section_max_pages:
-                yield self._listing(response.urljoin(next_href), source="pagination", page=page + 1)
+            next_url = response.urljoin(next_href.strip())
+            if self.section_max_pages and page >= self.section_max_pages:
+                self.crawler.stats.inc_value("newsspider/limits/section_pages")
+                self.logger.warning("pagination stopped at %s: %d pages (SECTION_MAX_PAGES)", response.url, page)
+            elif self._allowed(next_url, "pagination"):
+                yield self._listing(next_url, source="pagination", page=page + 1)
         if response.meta.get("source") in ("home", "start_url", "retry"):
             for url in listings:
                 yield self._listing(url, source="menu")
@@ -285,9 +300,16 @@ class PortalSpider(scrapy.Spider):
     # -- articles ------------------------------------------------------------------
     def parse_article(self, response):
         fetched_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        requested = response.request.url if response.request else response.url
+        requested = (response.meta.get("redirect_urls") or [response.request.url if response.request else response.url])[0]
         headers = _headers(response)
         if response.status == 304:
+            asked = response.request is not None and (b"If-None-Match" in response.request.headers
+                                                      or b"If-Modified-Since" in response.request.headers)
+            if not asked:  # nothing to be "not modified" from: the article would be lost
+                self.crawler.stats.inc_value("newsspider/failed/http_304_unconditional")
+                yield Failure(requested, "HTTP 304 to an unconditional request", kind="http", status=304,
+                              failed_at=fetched_at)
+                return
             yield NotModified(requested, fetched_at, headers, lastmod=response.meta.get("lastmod"),
                               revisit=not self.one_off)
             return
@@ -303,6 +325,11 @@ class PortalSpider(scrapy.Spider):
             yield Failure(requested, f"not an HTML document: {exc}", kind="parse",
                           status=response.status, permanent=True, failed_at=fetched_at, raw=raw)
             return
+        except Exception as exc:  # a parser bug on this page: recorded, never lost silently
+            self.logger.error("parsing %s raised %s: %s", response.url, type(exc).__name__, exc)
+            yield Failure(requested, f"parser raised {type(exc).__name__}: {exc}"[:500], kind="parse",
+                          status=response.status, failed_at=fetched_at, raw=raw, error=True)
+            return
         if fields is None:
             yield Failure(requested, "not an article page", kind="parse", status=response.status,
                           permanent=True, failed_at=fetched_at, raw=raw)
@@ -311,13 +338,29 @@ class PortalSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newsspider/skipped/before_since")
             return
         self.crawler.stats.inc_value("newsspider/articles_parsed")
-        if not self._on_site(fields["url"]):
-            fields["url"] = response.url  # a canonical link off the portal is not trusted
+        # A fetch of URL A never writes URL B: the row is the fetched page's. A canonical
+        # link is the page's preferred spelling of its own URL (kept when it folds to the
+        # URL fetched); pointing anywhere else it is recorded, not obeyed.
+        fetched = clean_url(response.url)
+        declared = fields.get("url")
+        if declared and declared != fetched:
+            if fold(declared) == fold(fetched) and self.policy.allows(declared):
+                fetched = clean_url(declared)
+            else:
+                self.crawler.stats.inc_value("newsspider/canonical_elsewhere")
+                fields["sources"] = {**fields.get("sources", {}), "canonical_elsewhere": declared}
+                fields["flags"] = [*fields.get("flags", []), "canonical-elsewhere"]
+        fields["url"] = fetched
         yield Article.from_fields(fields, raw, lastmod=response.meta.get("lastmod"), revisit=not self.one_off)
         if self.follow_related and not self.url:
-            related = [r["url"] for r in fields["related"] if self._on_site(r["url"])]
-            yield from self._article_requests([u for u in related if self._is_article_url(u)],
-                                              source="related")
+            depth = response.meta.get("related_depth", 0) + 1
+            related = [r["url"] for r in fields["related"] if self._allowed(r["url"], "related")]
+            related = [u for u in related if self._is_article_url(u)]
+            if depth > self.related_max_depth:
+                if any(fold(u) not in self.seen for u in related):
+                    self.crawler.stats.inc_value("newsspider/limits/related_depth")
+                return
+            yield from self._article_requests(related, source="related", related_depth=depth)
 
     # -- failures ------------------------------------------------------------------
     def article_failed(self, failure):
@@ -338,6 +381,11 @@ class PortalSpider(scrapy.Spider):
             # Refused on our side: robots.txt, a redirect off the portal or too many
             # redirects, a body over DOWNLOAD_MAXSIZE once decompressed.
             lowered = message.lower()
+            if "robots.txt unreachable" in lowered:
+                # Nothing is wrong with the page: the run fails with the reason and the
+                # next run asks again (a failure row would schedule a retry for nothing).
+                self.crawler.stats.inc_value("newsspider/skipped/robots_unreachable")
+                return None
             kind = "robots" if "robots" in lowered else "refused"
             permanent = kind == "robots"
             if "offsite" in lowered:
@@ -377,7 +425,7 @@ class PortalSpider(scrapy.Spider):
             return lastmod != known_lastmod and not _before(lastmod, known_lastmod)
         return bool(last_fetched) and _before(last_fetched, lastmod)
 
-    def _article_requests(self, urls, source, lastmods=None):
+    def _article_requests(self, urls, source, lastmods=None, related_depth=0):
         lastmods = lastmods or {}
         for url in urls:
             if self.max_articles is not None and self.article_requests >= self.max_articles:
@@ -386,6 +434,14 @@ class PortalSpider(scrapy.Spider):
             if key in self.seen:
                 continue
             self.seen.add(key)
+            variant = variant_key(url)
+            if variant is not None:  # /news/1/?x=1, ?x=2, ...: a few, not thousands
+                page, query = variant
+                seen = self.variants.setdefault(page, set())
+                if len(seen) >= self.variants_per_page:
+                    self.crawler.stats.inc_value("newsspider/limits/query_variants")
+                    continue
+                seen.add(query)
             lastmod = lastmods.get(url) or self.lastmods.get(key)
             asked = source in ("argument", "retry")
             if not asked and not self._wanted(url):
@@ -404,18 +460,23 @@ class PortalSpider(scrapy.Spider):
             # dupefilter would instead drop a redirect loop's repeat without an errback,
             # losing the URL silently. With it, the loop ends at REDIRECT_MAX_TIMES and
             # is recorded as a failure.
-            yield scrapy.Request(clean_url(url), callback=self.parse_article, errback=self.article_failed,
+            yield scrapy.Request(clean_url(as_requested(url)), callback=self.parse_article, errback=self.article_failed,
                                  priority=10, headers=headers, dont_filter=True,
                                  meta={"role": "article", "source": source, "lastmod": lastmod,
-                                       "handle_httpstatus_list": [304]})
+                                       "related_depth": related_depth, "handle_httpstatus_list": [304]})
 
     def _listing(self, url, source, page=1):
-        return scrapy.Request(clean_url(url), callback=self.parse_listing, errback=self.article_failed,
+        return scrapy.Request(clean_url(as_requested(url)), callback=self.parse_listing, errback=self.article_failed,
                               meta={"role": "listing", "source": source, "page": page})
 
-    def _on_site(self, url: str) -> bool:
-        host = (urlsplit(url).hostname or "").lower().removeprefix("www.")
-        return host == self.host
+    def _allowed(self, url: str, channel: str) -> bool:
+        """The URL policy, for a URL found through ``channel``; refusals are counted."""
+        reason = self.policy.refusal(url)
+        if reason is None:
+            return True
+        self.crawler.stats.inc_value(f"newsspider/refused/{channel}")
+        self.logger.debug("not following %r from %s: %s", url, channel, reason)
+        return False
 
     def _is_article_url(self, url: str) -> bool:
         parts = urlsplit(url)
