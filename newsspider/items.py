@@ -76,6 +76,8 @@ class Failure:
     permanent: bool = False       # a 404/410 or a page that is not an article
     failed_at: str = ""
     raw: RawResponse | None = None  # kept for parse failures: a later parser may succeed
+    error: bool = False           # an exception in our own code (parser, pipelines, store):
+                                  # counts in the run's exit status
 
 
 @dataclass

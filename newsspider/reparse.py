@@ -40,6 +40,8 @@ def parse_response(job) -> Article | None:
         fields = parse_article(body, final_url or url, content_type=headers.get("content-type"), tz=tz)
     except NotHTML:
         return None
+    except Exception:  # a parser error on this page: it stays as it was stored
+        return None
     if fields is None:
         return None
     article = normalize_article(Article.from_fields(fields, raw), tz)
@@ -75,7 +77,7 @@ def _article_responses(conn, article_id: int) -> list:
     return conn.execute(
         f"""SELECT {RESPONSE_COLUMNS} FROM responses r WHERE r.url IN (
               SELECT r2.url FROM versions v JOIN responses r2 ON r2.id = v.response_id
-              WHERE v.article_id = ?) ORDER BY r.id""", [article_id]).fetchall()
+              WHERE v.article_id = ?) AND r.body IS NOT NULL ORDER BY r.id""", [article_id]).fetchall()
 
 
 def reparse_archive(path, tz: str = "America/New_York", log=print, workers: int | None = None) -> dict:
@@ -115,7 +117,7 @@ def reparse_archive(path, tz: str = "America/New_York", log=print, workers: int 
         failed = conn.execute(
             f"""SELECT {RESPONSE_COLUMNS} FROM failures f JOIN responses r ON r.id = (
                   SELECT max(id) FROM responses WHERE url = f.url)
-                WHERE f.kind IN ('parse', 'validate')""").fetchall()
+                WHERE f.kind IN ('parse', 'validate') AND r.body IS NOT NULL""").fetchall()
         counts["responses_parsed"] += len(failed)
         recovered = [a for a in parser.map([_job(conn, row, tz, zdicts) for row in failed]) if a is not None]
     finally:

@@ -41,10 +41,12 @@ def export_warc(archive_path, out_prefix, *, since: str | None = None,
     conn = db.conn
     out_prefix = Path(out_prefix)
     out_prefix.parent.mkdir(parents=True, exist_ok=True)
-    query = "SELECT id, url, final_url, status, fetched_at, headers, body, compression FROM responses"
+    # responses whose bytes were not kept (over RESPONSE_STORE_MAX_BYTES) have no body to export
+    query = ("SELECT id, url, final_url, status, fetched_at, headers, body, compression FROM responses "
+             "WHERE body IS NOT NULL")
     params: list = []
     if since:
-        query += " WHERE fetched_at >= ?"
+        query += " AND fetched_at >= ?"
         params.append(since)
     files: list[Path] = []
     f = writer = None

@@ -25,6 +25,7 @@ import difflib
 import hashlib
 import json
 import logging
+import sqlite3
 import zlib
 from datetime import datetime, timedelta, timezone
 
@@ -134,6 +135,8 @@ def decompress(conn, blob: bytes, compression: str, cache: dict | None = None) -
     that decompresses many bodies of one archive, saves a query per body."""
     if compression == "zlib":
         return zlib.decompress(blob)
+    if compression.startswith("not-kept/"):
+        raise ValueError(f"the response's bytes were not kept ({compression.split('/', 1)[1]})")
     if compression.startswith("zlib-dict/"):
         dict_id = int(compression.split("/", 1)[1])
         zdict = cache.get(dict_id) if cache is not None else None
@@ -152,7 +155,7 @@ class Archive:
     """The archive's write side: a run, its articles, versions, responses and failures."""
 
     def __init__(self, path, *, retry_base: float = 3600, max_permanent_attempts: int = 3,
-                 schedule=DEFAULT_REVISIT_SCHEDULE):
+                 schedule=DEFAULT_REVISIT_SCHEDULE, max_response_bytes: int = 0, max_run_bytes: int = 0):
         self.path = path
         self.db = schema.connect(path)
         schema.ensure_schema(self.db)
@@ -164,7 +167,10 @@ class Archive:
         self.run_id: int | None = None
         self.counts = {"articles_new": 0, "articles_updated": 0, "articles_unchanged": 0,
                        "not_modified": 0, "failures": 0, "failures_repeated": 0, "responses_stored": 0,
-                       "response_bytes_raw": 0, "response_bytes_stored": 0}
+                       "response_bytes_raw": 0, "response_bytes_stored": 0, "responses_not_kept": 0,
+                       "parse_errors": 0, "parse_errors_repeated": 0}
+        self.max_response_bytes = max_response_bytes
+        self.max_run_bytes = max_run_bytes
 
     # -- runs ----------------------------------------------------------------------
     def start_run(self, spider: str, args: dict) -> int:
@@ -178,7 +184,12 @@ class Archive:
         return self.run_id
 
     def finish_run(self, stats: dict, reason: str, exit_status: int | None = None) -> None:
-        status = "finished" if reason == "finished" and not exit_status else "failed"
+        from newsspider.runstatus import BUDGET_FINISH, EXIT_BUDGET
+
+        if reason in BUDGET_FINISH and exit_status in (None, EXIT_BUDGET):
+            status = "budget"  # stopped cleanly at the run's budget; the next run goes on
+        else:
+            status = "finished" if reason == "finished" and not exit_status else "failed"
         self.conn.execute(
             """UPDATE runs SET finished = ?, status = ?, finish_reason = ?, exit_status = ?,
                pages_fetched = ?, not_modified = ?, articles_new = ?, articles_updated = ?,
@@ -192,21 +203,45 @@ class Archive:
 
     # -- batches -------------------------------------------------------------------
     def write(self, items: list) -> None:
+        """One transaction for the batch; each item in a savepoint of its own. An item
+        whose write raises for a reason of its own (its data, not the disk) is rolled
+        back alone and recorded as a ``parse`` failure with the exception, so the rest
+        of the batch is stored and nothing is lost silently; the archived article keeps
+        its old version. An I/O error (disk full, read-only file) rolls back the whole
+        batch and is raised."""
         if not items:
             return
+        counts = dict(self.counts)
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             for item in items:
-                if isinstance(item, Article):
-                    self._write_article(item)
-                elif isinstance(item, NotModified):
-                    self._write_not_modified(item)
-                elif isinstance(item, Failure):
-                    self._write_failure(item)
+                self.conn.execute("SAVEPOINT item")
+                try:
+                    self._write_item(item)
+                except sqlite3.OperationalError:
+                    raise
+                except Exception as exc:
+                    self.conn.execute("ROLLBACK TO item")
+                    url = getattr(item, "fetched_url", None) or getattr(item, "url", None)
+                    if url is None:
+                        raise
+                    log.error("could not store %s: %s: %s", url, type(exc).__name__, exc)
+                    self._write_failure(Failure(url, f"store raised {type(exc).__name__}: {exc}"[:500],
+                                                kind="parse", error=True, failed_at=iso(utcnow())))
+                self.conn.execute("RELEASE item")
             self.conn.execute("COMMIT")
         except BaseException:
             self.conn.execute("ROLLBACK")
+            self.counts = counts
             raise
+
+    def _write_item(self, item) -> None:
+        if isinstance(item, Article):
+            self._write_article(item)
+        elif isinstance(item, NotModified):
+            self._write_not_modified(item)
+        elif isinstance(item, Failure):
+            self._write_failure(item)
 
     def _store_response(self, raw: RawResponse | None) -> int | None:
         """Keep the fetched bytes, unless they equal the last stored ones of this URL."""
@@ -218,7 +253,15 @@ class Archive:
         ).fetchone()
         if last and last[1] == sha:
             return last[0]
-        blob, method = self.compressor.compress(raw.body)
+        over_response = self.max_response_bytes and len(raw.body) > self.max_response_bytes
+        over_run = self.max_run_bytes and self.counts["response_bytes_stored"] >= self.max_run_bytes
+        if over_response or over_run:
+            # Parsed, but its bytes are not kept: the row records the fetch and why.
+            self.counts["responses_not_kept"] += 1
+            blob, method = None, ("not-kept/over-RESPONSE_STORE_MAX_BYTES" if over_response
+                                  else "not-kept/over-RUN_STORE_MAX_BYTES")
+        else:
+            blob, method = self.compressor.compress(raw.body)
         headers = {k: v for k, v in raw.headers.items() if k.lower() in KEPT_HEADERS}
         cur = self.conn.execute(
             """INSERT INTO responses (url, final_url, status, fetched_at, headers, content_type, body,
@@ -226,11 +269,12 @@ class Archive:
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [raw.url, raw.final_url, raw.status, raw.fetched_at, json.dumps(headers, sort_keys=True),
              headers.get("content-type") or headers.get("Content-Type"), blob, method,
-             len(raw.body), len(blob), sha, self.run_id],
+             len(raw.body), len(blob or b""), sha, self.run_id],
         )
-        self.counts["responses_stored"] += 1
-        self.counts["response_bytes_raw"] += len(raw.body)
-        self.counts["response_bytes_stored"] += len(blob)
+        if blob is not None:
+            self.counts["responses_stored"] += 1
+            self.counts["response_bytes_raw"] += len(raw.body)
+            self.counts["response_bytes_stored"] += len(blob)
         return cur.lastrowid
 
     def _write_article(self, a: Article) -> None:
@@ -383,7 +427,8 @@ class Archive:
     def _write_failure(self, f: Failure) -> None:
         self._store_response(f.raw)
         now = utcnow()
-        row = self.conn.execute("SELECT attempts, first_failed FROM failures WHERE url = ?", [f.url]).fetchone()
+        row = self.conn.execute("SELECT attempts, first_failed, reason FROM failures WHERE url = ?",
+                                [f.url]).fetchone()
         attempts = (row[0] if row else 0) + 1
         if f.permanent and attempts >= self.max_permanent_attempts:
             next_retry = None  # given up for good: kept as a record, not retried
@@ -404,6 +449,10 @@ class Archive:
         self.counts["failures"] += 1
         if row is not None:
             self.counts["failures_repeated"] += 1  # it was already failing before this run
+        if f.error:
+            self.counts["parse_errors"] += 1
+            if row is not None and (row[2] or "").startswith(("parser raised", "store raised", "pipeline raised")):
+                self.counts["parse_errors_repeated"] += 1
 
     def close(self) -> None:
         self.db.close()
@@ -478,6 +527,8 @@ class StorePipeline:
         self.retry_base = s.getfloat("FAILURE_RETRY_BASE_SECONDS", 3600)
         self.max_attempts = s.getint("FAILURE_MAX_ATTEMPTS_PERMANENT", 3)
         self.schedule = tuple(tuple(x) for x in (s.getlist("REVISIT_SCHEDULE") or DEFAULT_REVISIT_SCHEDULE))
+        self.max_response_bytes = s.getint("RESPONSE_STORE_MAX_BYTES", 0)
+        self.max_run_bytes = s.getint("RUN_STORE_MAX_BYTES", 0)
         self.archive: Archive | None = None
         self.pending: list = []
 
@@ -489,12 +540,25 @@ class StorePipeline:
         # spider_closed fires after CoreStats has written finish_time and finish_reason,
         # so the run row gets Scrapy's final stats.
         crawler.signals.connect(pipe.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(pipe.item_error, signal=signals.item_error)
         return pipe
+
+    def item_error(self, item, response, spider, failure):
+        """A pipeline before this one raised on ``item``: record it, never lose it."""
+        if isinstance(item, Failure):
+            return
+        url = getattr(item, "fetched_url", None) or getattr(item, "url", None)
+        if not url:
+            return
+        exc = failure.value
+        self.pending.append(Failure(url, f"pipeline raised {type(exc).__name__}: {exc}"[:500], kind="parse",
+                                    error=True, failed_at=iso(utcnow()), raw=getattr(item, "raw", None)))
 
     def open_spider(self, spider=None):
         spider = spider or self.crawler.spider
         self.archive = Archive(self.path, retry_base=self.retry_base,
-                               max_permanent_attempts=self.max_attempts, schedule=self.schedule)
+                               max_permanent_attempts=self.max_attempts, schedule=self.schedule,
+                               max_response_bytes=self.max_response_bytes, max_run_bytes=self.max_run_bytes)
         args = {k: v for k, v in vars(spider).items()
                 if k in getattr(spider, "argument_names", ()) and v is not None}
         run_id = self.archive.start_run(spider.name, args)

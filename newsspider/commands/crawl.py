@@ -17,7 +17,6 @@ Nothing carries over between runs: what is due is decided from the archive.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import logging.handlers
 import os
@@ -29,37 +28,8 @@ from pathlib import Path
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
-from newsspider.runstatus import EXIT_FAILED, EXIT_LOCKED, problems
-
-
-class ArchiveLock:
-    def __init__(self, archive_path: str):
-        self.path = Path(f"{archive_path}.lock")
-        self.fd = None
-
-    def acquire(self) -> bool:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(self.fd)
-            self.fd = None
-            return False
-        os.ftruncate(self.fd, 0)
-        os.write(self.fd, f"{os.getpid()}\n".encode())
-        return True
-
-    def holder(self) -> str:
-        try:
-            return self.path.read_text().strip() or "?"
-        except OSError:
-            return "?"
-
-    def release(self) -> None:
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
+from newsspider.lock import ArchiveLock, LockError
+from newsspider.runstatus import EXIT_BUDGET, EXIT_FAILED, EXIT_LOCKED, budget_spent, problems
 
 
 def add_rotating_log(settings) -> None:
@@ -86,13 +56,26 @@ class Command(ScrapyCrawl):
             raise UsageError
         settings = self.settings
         lock = ArchiveLock(settings.get("ARCHIVE_PATH"))
-        if not lock.acquire():
-            print(f"newsspider: another crawl (pid {lock.holder()}) is writing {settings.get('ARCHIVE_PATH')}; "
+        try:
+            taken = lock.acquire()
+        except LockError as exc:
+            print(f"newsspider: {exc}", file=sys.stderr)
+            self.exitcode = EXIT_FAILED
+            return
+        if not taken:
+            print(f"newsspider: another crawl ({lock.holder()}) is writing {settings.get('ARCHIVE_PATH')}; "
                   f"not starting a second one (exit {EXIT_LOCKED})", file=sys.stderr)
             self.exitcode = EXIT_LOCKED
             return
         jobdir = None
         try:
+            if lock.archive_fd is None:  # a new archive: create it, then lock the file too
+                from pipelines import schema
+
+                db = schema.connect(settings.get("ARCHIVE_PATH"))
+                schema.ensure_schema(db)
+                db.close()
+                lock.lock_archive_now()
             add_rotating_log(settings)
             if not settings.get("JOBDIR") and settings.getbool("DISK_QUEUE", True):
                 jobdir = fresh_jobdir(settings.get("ARCHIVE_PATH"))
@@ -103,10 +86,15 @@ class Command(ScrapyCrawl):
             if self.crawler_process.bootstrap_failed:
                 self.exitcode = EXIT_FAILED
                 return
-            found = problems(crawler.stats.get_stats(), settings)
+            stats = crawler.stats.get_stats()
+            found = problems(stats, settings)
             if found:
                 print("newsspider: run failed: " + "; ".join(found), file=sys.stderr)
                 self.exitcode = EXIT_FAILED
+            elif budget_spent(stats):
+                print(f"newsspider: {budget_spent(stats)}: the run stopped cleanly; the next run goes on "
+                      f"(exit {EXIT_BUDGET})", file=sys.stderr)
+                self.exitcode = EXIT_BUDGET
         finally:
             if jobdir is not None:
                 shutil.rmtree(jobdir, ignore_errors=True)

@@ -105,14 +105,23 @@ class Document:
             raw = (script.text or "").strip()
             if not raw:
                 continue
+            # RecursionError: a block nested thousands deep (hostile or broken) is as
+            # unreadable as a malformed one, and must not make the page unarchivable
             try:
                 data = json.loads(raw)
+            except RecursionError:
+                continue
             except ValueError:
                 try:  # CMSs emit raw newlines and trailing commas inside strings
                     data = json.loads(re.sub(r",\s*([}\]])", r"\1", raw.replace("\n", " ")))
-                except ValueError:
+                except (ValueError, RecursionError):
                     continue
-            _flatten_jsonld(data, objects)
+            found: list[dict] = []
+            try:
+                _flatten_jsonld(data, found)
+            except RecursionError:
+                continue
+            objects.extend(found)
         return objects
 
     @cached_property
