@@ -6,8 +6,8 @@ import sys
 
 from scrapy.commands import ScrapyCommand
 
-from newsspider.commands.crawl import ArchiveLock
-from newsspider.runstatus import EXIT_LOCKED
+from newsspider.lock import ArchiveLock, LockError
+from newsspider.runstatus import EXIT_FAILED, EXIT_LOCKED
 
 
 class Command(ScrapyCommand):
@@ -30,8 +30,14 @@ class Command(ScrapyCommand):
 
         path = self.settings.get("ARCHIVE_PATH")
         lock = ArchiveLock(path)
-        if not lock.acquire():
-            print(f"newsspider: another process (pid {lock.holder()}) is writing {path}", file=sys.stderr)
+        try:
+            taken = lock.acquire()
+        except LockError as exc:
+            print(f"newsspider: {exc}", file=sys.stderr)
+            self.exitcode = EXIT_FAILED
+            return
+        if not taken:
+            print(f"newsspider: another process ({lock.holder()}) is writing {path}", file=sys.stderr)
             self.exitcode = EXIT_LOCKED
             return
         try:
