@@ -18,7 +18,7 @@ import pytest
 from newsspider.bangla import normalize_text
 from newsspider.localcrawl import run_crawl
 from newsspider.sampleportal import SamplePortal
-from tests.faultportal import BIG_WORDS, HOSTILE_HEADLINE, Fault, FaultPortal
+from tests.faultportal import BIG_WORDS, HOSTILE_HEADLINE, Fault, FaultPortal, gzip_bomb
 
 TRANSIENT = {"500": Fault("500", times=2), "503-retry-after": Fault("503-retry-after", times=1, arg="1"),
              "503": Fault("503", times=1), "429": Fault("429", times=1, arg="1"),
@@ -57,6 +57,7 @@ def fault_crawl(tmp_path_factory):
     faults = {by_name[name]: fault for name, fault in named.items()}
     archive = tmp_path_factory.mktemp("faults") / "archive.db"
     robots = "Disallow: /category/sports/"
+    gzip_bomb()  # made before the crawl: compressing 1 GiB takes seconds, past DOWNLOAD_TIMEOUT
     with FaultPortal(portal, faults, robots_extra=robots) as server:
         first = run_crawl(server.base_url, archive, settings=FAULT_SETTINGS, timeout=400)
         first_log = list(server.log)
