@@ -312,9 +312,9 @@ def test_article_page_links_related_versions_credits_and_response(edited, adb):
     assert related
     for (rid,) in related:
         assert f'href="/archive/articles/{rid}"' in html
-    for (vid,) in adb.execute("SELECT id FROM versions WHERE article_id = ?", [aid]):
-        assert f'href="/archive/versions/{vid}"' in html
-    assert f"/archive/compare_versions?article_id={aid}&amp;from=1&amp;to=2" in html
+    for (number,) in adb.execute("SELECT version FROM versions WHERE article_id = ?", [aid]):
+        assert f'href="/archive/articles/{aid}/v{number}"' in html   # the version's stable URL
+    assert f'href="/archive/articles/{aid}/v2#diff"' in html          # its side-by-side diff
     for (agency,) in adb.execute("SELECT agency FROM credits WHERE article_id = ?", [aid]):
         assert f"agency_articles?agency={urllib.parse.quote(agency)}" in html
     (resp,) = adb.execute("SELECT max(response_id) FROM versions WHERE article_id = ?", [aid]).fetchone()

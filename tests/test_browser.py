@@ -31,8 +31,13 @@ def _unavailable(reason: str):
     pytest.skip(reason)
 
 
+_BROWSER: dict = {}  # one Chromium for the session, shared by every module importing this fixture
+
+
 @pytest.fixture(scope="session")
-def browser():
+def browser(request):
+    if "context" in _BROWSER:
+        return _BROWSER["context"]
     if not CHROMIUM:
         _unavailable("chromium is not installed (apt-get install -y chromium)")
     try:
@@ -40,14 +45,19 @@ def browser():
     except ImportError:
         _unavailable("playwright is not installed (pip install -e '.[test]')")
     profile = tempfile.mkdtemp(prefix="newsspider-chromium-")
-    with sync_playwright() as p:
-        # A persistent context is how a fresh --user-data-dir is given to Chromium.
-        context = p.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900}, locale="bn-BD")
-        yield context
+    p = sync_playwright().start()
+    # A persistent context is how a fresh --user-data-dir is given to Chromium.
+    context = p.chromium.launch_persistent_context(
+        profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+        viewport={"width": 1280, "height": 900}, locale="bn-BD")
+
+    def close():
         context.close()
-    shutil.rmtree(profile, ignore_errors=True)
+        p.stop()
+        shutil.rmtree(profile, ignore_errors=True)
+    request.config.add_cleanup(close)
+    _BROWSER["context"] = context
+    return context
 
 
 class Visit:
@@ -124,12 +134,12 @@ def test_article_row_with_related_articles(visit, edited):
     page = open_page(visit, f"{edited['url']}/archive/articles/{aid}", "article")
     related = page.locator("ol.related li a")
     assert related.count() >= 3
-    assert page.locator("td.col-body .article-body p").count() >= 2
+    assert page.locator(".reader .article-body p").count() >= 2
     first = related.first
     title = first.inner_text()
     first.click()
     page.wait_for_load_state("load")
-    assert title in page.locator("td.col-headline").inner_text()
+    assert title in page.locator(".reader h1.headline").inner_text()
     assert not visit.errors, visit.errors
 
 

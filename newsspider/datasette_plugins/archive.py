@@ -50,6 +50,26 @@ from markupsafe import Markup
 
 from . import STATIC_MOUNT, charts, text
 
+try:  # the crawler's URL folding (Scrapy-free); the copy below is for a tree without it
+    from newsspider.urls import fold
+except ImportError:  # pragma: no cover
+    from urllib.parse import parse_qsl, urlencode, urlsplit
+
+    _TRACKING = re.compile(r"^(?:utm_\w+|fbclid|gclid|ref|share|amp)$", re.I)
+
+    def fold(url: str) -> str:
+        """Copy of newsspider.urls.fold / spiders.portal.canonical_key: one key per page
+        whatever its scheme, ``www.``, default port, trailing slash and tracking params."""
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower().rstrip(".").removeprefix("www.")
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        port_text = f":{port}" if port and port != {"http": 80, "https": 443}.get(parts.scheme.lower()) else ""
+        query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query) if not _TRACKING.match(k)))
+        return f"{host}{port_text}{parts.path.rstrip('/') or '/'}" + (f"?{query}" if query else "")
+
 PLUGIN = "newsspider"
 BODY_TABLES = {"articles", "versions", "article_versions", None}
 ID_LINKS = {  # query-result column -> table it points into
@@ -191,8 +211,58 @@ async def archive_summary(db) -> dict:
     return {"counts": counts, "last_run": last}
 
 
-async def article_extras(datasette, database, article_id: str) -> dict:
+def _json_list(value) -> list:
+    try:
+        data = json.loads(value or "[]")
+    except (TypeError, ValueError):
+        return []
+    return data if isinstance(data, list) else []
+
+
+def portal_name(datasette) -> str:
+    return (datasette.metadata("source") or "the portal").split(" (")[0]
+
+
+def version_path(datasette, database, article_id, version) -> str:
+    """The stable URL of one version of an article: ``/<db>/articles/<id>/v<n>``."""
+    return datasette.urls.table(database, "articles") + f"/{article_id}/v{version}"
+
+
+def reader_view(article: dict) -> dict:
+    """The article as its reader saw it: the fields the page shows first."""
+    images = []
+    for image in _json_list(article.get("images")):
+        if isinstance(image, dict):
+            images.append({"caption": image.get("caption") or "", "url": image.get("url") or "",
+                           "href": text.safe_href(image.get("url"))})
+    return {
+        "id": article["id"], "headline": article.get("headline") or "", "byline": article.get("byline"),
+        "section": article.get("section"), "published": text.times(article.get("published")),
+        "updated": text.times(article.get("updated")),
+        "tags": [t for t in _json_list(article.get("tags")) if isinstance(t, str)],
+        "images": images, "paragraphs": text.paragraphs(article.get("body")),
+        "url": article.get("url"), "first_seen": text.times(article.get("first_seen")),
+        "last_seen": text.times(article.get("last_seen")),
+        "flags": [f for f in _json_list(article.get("flags")) if isinstance(f, str)],
+    }
+
+
+def cite_block(datasette, request, database, article: dict, version: dict | None) -> dict:
+    captured = (version or {}).get("fetched_at") or article.get("first_seen")
+    number = (version or {}).get("version")
+    path = (version_path(datasette, database, article["id"], number) if number
+            else datasette.urls.table(database, "articles") + f"/{article['id']}")
+    permalink = datasette.absolute_url(request, path) if request is not None else path
+    return text.citation(headline=(version or article).get("headline") or article.get("headline"),
+                         byline=(version or article).get("byline"), portal=portal_name(datasette),
+                         published=(version or article).get("published") or article.get("published"),
+                         original_url=article.get("url"), captured=captured, permalink=permalink,
+                         key=f"usbanglanews-{article['id']}" + (f"-v{number}" if number else ""))
+
+
+async def article_extras(datasette, database, article_id: str, request=None) -> dict:
     db = datasette.get_database(database)
+    article = (await _rows(db, "select * from articles where id = ?", [article_id]) or [None])[0]
     related = await _rows(db, """
         select r.position, r.url, r.title, a.id as article_id, a.headline, a.published
         from related r left join articles a on a.url = r.url
@@ -205,7 +275,7 @@ async def article_extras(datasette, database, article_id: str) -> dict:
     credits = await _rows(db, "select agency, position from credits where article_id = ? order by position",
                           [article_id])
     versions = await _rows(db, """
-        select id, version, fetched_at, changed, response_id, run_id
+        select id, version, fetched_at, changed, response_id, run_id, headline, byline, published
         from versions where article_id = ? order by version""", [article_id])
     responses = await _rows(db, """
         select id, fetched_at, status, raw_size, stored_size from responses
@@ -215,8 +285,21 @@ async def article_extras(datasette, database, article_id: str) -> dict:
             v["changed"] = ", ".join(json.loads(v["changed"] or "[]"))
         except ValueError:
             pass
-    return {"related": related, "linked_from": linked_from, "credits": credits,
-            "versions": versions, "responses": responses, "article_id": article_id}
+        v["path"] = version_path(datasette, database, article_id, v["version"])
+        v["seen"] = text.times(v["fetched_at"])
+    for r in related:
+        r["href"] = text.safe_href(r["url"])
+    for r in responses:
+        r["seen"] = text.times(r["fetched_at"])
+    out = {"related": related, "linked_from": linked_from, "credits": credits,
+           "versions": versions, "responses": responses, "article_id": article_id,
+           "portal": portal_name(datasette)}
+    if article:
+        out["reader"] = reader_view(article)
+        out["cite"] = cite_block(datasette, request, database, article, versions[-1] if versions else None)
+        if article.get("url"):
+            out["timemap"] = datasette.urls.path("/-/timemap/link/" + article["url"])
+    return out
 
 
 async def query_chart(datasette, database, query_name, request):
@@ -245,7 +328,7 @@ def extra_template_vars(template, database, table, columns, view_name, request, 
         elif view_name == "row" and table == "articles" and request is not None:
             pks = request.url_vars.get("pks", "")
             if pks.isdigit():
-                out["article_extras"] = await article_extras(datasette, database, pks)
+                out["article_extras"] = await article_extras(datasette, database, pks, request)
         elif view_name in ("table", "database") and request is not None and database:
             # Datasette 0.65 renders a canned query through the table view's route
             name = request.url_vars.get("table")
@@ -508,12 +591,204 @@ async def edits_feed(request, datasette):
                     content_type="application/atom+xml; charset=utf-8")
 
 
+# --------------------------------------------------------------------------- captures
+CAPTURE_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'; sandbox"
+
+
+async def capture_html(request, datasette):
+    """``/<db>/-/capture/<id>``: a stored HTML page served to a sandboxed frame of the
+    capture page, under a policy that lets nothing run and nothing load (no script, no
+    request to the portal or anywhere: only inline styles and data: images)."""
+    database, db = await _database(datasette, request)
+    if db is None:
+        return Response.text("no such database", status=404)
+    rid = int(request.url_vars["id"])
+    await datasette.ensure_permissions(request.actor, [("view-table", (database, "responses")),
+                                                       ("view-database", database), "view-instance"])
+    found = await _stored_body(db, rid)
+    if found is None:
+        return Response.text(f"no stored response {rid}", status=404)
+    (_, _, _, _, content_type, _, _), body = found
+    content_type = (content_type or "").lower()
+    headers = {"Content-Security-Policy": CAPTURE_CSP, "X-Content-Type-Options": "nosniff",
+               "Referrer-Policy": "no-referrer", "Cache-Control": "private, max-age=3600"}
+    if "html" not in content_type:
+        return Response(body.decode("utf-8", errors="replace"), headers=headers,
+                        content_type="text/plain; charset=utf-8")
+    charset = "utf-8"
+    if "charset=" in content_type:
+        charset = content_type.split("charset=", 1)[1].split(";")[0].strip() or "utf-8"
+    try:
+        page = body.decode(charset, errors="replace")
+    except LookupError:
+        page = body.decode("utf-8", errors="replace")
+    return Response(page, headers=headers, content_type="text/html; charset=utf-8")
+
+
+# --------------------------------------------------------------------------- versions
+async def _version_rows(db, article_id) -> list[dict]:
+    return await _rows(db, "select * from versions where article_id = ? order by version", [article_id])
+
+
+def _credits_text(value) -> str:
+    items = _json_list(value)
+    return ", ".join(str(i) for i in items) if items else (value if value and not str(value).startswith("[") else "")
+
+
+def memento_links(datasette, request, original: str, first=None, last=None) -> str:
+    timegate = datasette.absolute_url(request, datasette.urls.path("/-/timegate/" + original))
+    timemap = datasette.absolute_url(request, datasette.urls.path("/-/timemap/link/" + original))
+    links = [f'<{original}>; rel="original"', f'<{timegate}>; rel="timegate"',
+             f'<{timemap}>; rel="timemap"; type="application/link-format"']
+    return ", ".join(links)
+
+
+async def version_page(request, datasette):
+    """``/<db>/articles/<id>/v<n>``: one version of an article, at a stable URL, as
+    Memento (``Memento-Datetime``, Link to the original, TimeGate and TimeMap): its text,
+    a side-by-side diff with the version before, and a "cite this" block."""
+    database, db = await _database(datasette, request)
+    if db is None:
+        return Response.text("no such database", status=404)
+    await datasette.ensure_permissions(request.actor, [("view-table", (database, "versions")),
+                                                       ("view-database", database), "view-instance"])
+    aid, number = int(request.url_vars["aid"]), int(request.url_vars["version"])
+    article = (await _rows(db, "select * from articles where id = ?", [aid]) or [None])[0]
+    versions = await _version_rows(db, aid)
+    version = next((v for v in versions if v["version"] == number), None)
+    if article is None or version is None:
+        return Response.text(f"no version {number} of article {aid}", status=404)
+    previous = next((v for v in versions if v["version"] == number - 1), None)
+    def as_text(v):
+        return text.version_text(v["headline"], v.get("byline"), v.get("section"), _credits_text(v.get("credits")),
+                                 v.get("body")) + (f"\npublished: {v['published']}" if v.get("published") else "") + \
+            (f"\nupdated: {v['updated']}" if v.get("updated") else "")
+    diff = text.side_by_side(as_text(previous), as_text(version)) if previous else []
+    try:
+        changed = ", ".join(json.loads(version.get("changed") or "[]"))
+    except ValueError:
+        changed = version.get("changed") or ""
+    seen = text.times(version["fetched_at"])
+    x = {"cite": cite_block(datasette, request, database, article, version)}
+    context = {
+        "database": database, "article": article, "version": version, "versions": versions,
+        "portal": portal_name(datasette),
+        "previous": previous, "diff": diff, "changed": changed, "seen": seen,
+        "reader": {**reader_view({**article, **{k: version.get(k) for k in
+                                                ("headline", "body", "byline", "section", "published", "updated")}})},
+        "x": x, "paths": {v["version"]: version_path(datasette, database, aid, v["version"]) for v in versions},
+        "timemap": datasette.urls.path("/-/timemap/link/" + (article["url"] or "")),
+    }
+    headers = {"Link": memento_links(datasette, request, article["url"] or "")}
+    if seen and seen.get("http"):
+        headers["Memento-Datetime"] = seen["http"]
+    return Response.html(await datasette.render_template("newsspider_version.html", context, request=request),
+                         headers=headers)
+
+
+# --------------------------------------------------------------------------- Memento (RFC 7089)
+def _archive_database(datasette):
+    for name, db in datasette.databases.items():
+        if name != "_internal":
+            return name, db
+    return None, None
+
+
+def _original_from(request) -> str:
+    url = request.url_vars["url"]
+    if request.query_string:
+        url += "?" + request.query_string
+    # an ASGI server may fold "http://" into "http:/" in the path
+    return re.sub(r"^(https?):/(?!/)", r"\1://", url)
+
+
+async def _mementos(datasette, original: str):
+    """(database, article row, its versions) for the article whose URL folds like
+    ``original`` (scheme, ``www.``, trailing slash, tracking parameters), or None."""
+    database, db = _archive_database(datasette)
+    if db is None:
+        return None
+    key = fold(original)
+    exact = await _rows(db, "select id, url from articles where url = ?", [original])
+    hit = exact[0] if exact else None
+    if hit is None:
+        def scan(conn):
+            for aid, url in conn.execute("select id, url from articles"):
+                if url and fold(url) == key:
+                    return {"id": aid, "url": url}
+            return None
+        hit = await db.execute_fn(scan)
+    if hit is None:
+        return None
+    versions = await _rows(db, "select version, fetched_at from versions where article_id = ? order by version",
+                           [hit["id"]])
+    return database, hit, versions
+
+
+def _memento_time(value):
+    t = text.times(value)
+    return t.get("datetime") if t else None
+
+
+async def timemap(request, datasette):
+    original = _original_from(request)
+    found = await _mementos(datasette, original)
+    if not found or not found[2]:
+        return Response.text(f"no mementos of {original}", status=404)
+    database, article, versions = found
+    base = lambda path: datasette.absolute_url(request, datasette.urls.path(path))  # noqa: E731
+    lines = [f'<{article["url"]}>; rel="original"',
+             f'<{base("/-/timemap/link/" + article["url"])}>; rel="self"; type="application/link-format"'
+             f'; from="{text.times(versions[0]["fetched_at"])["http"]}"; until="{text.times(versions[-1]["fetched_at"])["http"]}"',
+             f'<{base("/-/timegate/" + article["url"])}>; rel="timegate"']
+    for n, v in enumerate(versions):
+        rel = "memento"
+        if n == 0:
+            rel = "first memento" if len(versions) > 1 else "first last memento"
+        elif n == len(versions) - 1:
+            rel = "last memento"
+        lines.append(f'<{base(version_path(datasette, database, article["id"], v["version"]))}>; rel="{rel}"; '
+                     f'datetime="{text.times(v["fetched_at"])["http"]}"')
+    return Response(",\n".join(lines) + "\n", content_type="application/link-format; charset=utf-8")
+
+
+async def timegate(request, datasette):
+    import email.utils
+
+    original = _original_from(request)
+    found = await _mementos(datasette, original)
+    if not found or not found[2]:
+        return Response.text(f"no mementos of {original}", status=404, headers={"Vary": "accept-datetime"})
+    database, article, versions = found
+    wanted = request.headers.get("accept-datetime")
+    chosen = versions[-1]
+    if wanted:
+        try:
+            when = email.utils.parsedate_to_datetime(wanted)
+        except (TypeError, ValueError):
+            when = None
+        if when is None or when.tzinfo is None:
+            return Response.text(f"Accept-Datetime is not an RFC 1123 date: {wanted!r}", status=400,
+                                 headers={"Vary": "accept-datetime"})
+        before = [v for v in versions if _memento_time(v["fetched_at"]) and _memento_time(v["fetched_at"]) <= when]
+        chosen = before[-1] if before else versions[0]
+    location = datasette.absolute_url(request, version_path(datasette, database, article["id"], chosen["version"]))
+    links = memento_links(datasette, request, article["url"])
+    links += f', <{location}>; rel="memento"; datetime="{text.times(chosen["fetched_at"])["http"]}"'
+    return Response("", status=302, headers={"Location": location, "Vary": "accept-datetime", "Link": links},
+                    content_type="text/plain")
+
+
 @hookimpl
 def register_routes():
     return [
         (r"^/(?P<database>[^/]+)/-/response/(?P<id>\d+)$", response_text),
+        (r"^/(?P<database>[^/]+)/-/capture/(?P<id>\d+)$", capture_html),
         (r"^/(?P<database>[^/]+)/responses/(?P<id>\d+)(?P<format>\.json)?$", response_row),
+        (r"^/(?P<database>[^/]+)/articles/(?P<aid>\d+)/v(?P<version>\d+)$", version_page),
         (r"^/(?P<database>[^/]+)/edits_feed\.atom$", edits_feed),
+        (r"^/-/timemap/link/(?P<url>.+)$", timemap),
+        (r"^/-/timegate/(?P<url>.+)$", timegate),
     ]
 
 

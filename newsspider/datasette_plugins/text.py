@@ -189,3 +189,82 @@ def external_link(url, label=None) -> Markup:
     if href is None:
         return Markup('<span class="unsafe-url">{}</span>').format("" if shown is None else shown)
     return Markup('<a href="{}" rel="noreferrer noopener">{}</a>').format(href, shown)
+
+
+# --------------------------------------------------------------------------- times, diffs, citations
+def times(value) -> dict | None:
+    """An ISO 8601 time as the portal's reader saw it (the local time written with its UTC
+    offset) and in UTC: ``{"iso", "local", "offset", "utc", "date"}``; None for no time, and
+    the text itself as ``local`` when it does not parse."""
+    import datetime as dt
+
+    if not value:
+        return None
+    try:
+        t = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return {"iso": value, "local": str(value), "offset": "", "utc": "", "date": str(value)[:10]}
+    if t.tzinfo is None:
+        return {"iso": value, "local": t.strftime("%Y-%m-%d %H:%M"), "offset": "", "utc": "", "date": t.date().isoformat()}
+    off = t.utcoffset()
+    minutes = int(off.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "−"
+    offset = f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    utc = t.astimezone(dt.timezone.utc)
+    return {"iso": value, "local": t.strftime("%Y-%m-%d %H:%M"), "offset": offset,
+            "utc": utc.strftime("%Y-%m-%d %H:%M UTC"), "date": t.date().isoformat(),
+            "http": utc.strftime("%a, %d %b %Y %H:%M:%S GMT"), "datetime": t}
+
+
+def side_by_side(old: str | None, new: str | None) -> list[dict]:
+    """Rows of a side-by-side diff of two texts, line by line: ``{"kind", "left", "right"}``
+    with kind ``equal``/``change``/``delete``/``insert`` and the changed words of a changed
+    line marked with <del>/<ins> (both sides escaped)."""
+    a, b = (old or "").split("\n"), (new or "").split("\n")
+    rows: list[dict] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            rows += [{"kind": "equal", "left": escape(x), "right": escape(x)} for x in a[i1:i2]]
+            continue
+        left, right = a[i1:i2], b[j1:j2]
+        for n in range(max(len(left), len(right))):
+            if n < len(left) and n < len(right):
+                l, r = _word_marks(left[n], right[n])
+                rows.append({"kind": "change", "left": l, "right": r})
+            elif n < len(left):
+                rows.append({"kind": "delete", "left": escape(left[n]), "right": Markup("")})
+            else:
+                rows.append({"kind": "insert", "left": Markup(""), "right": escape(right[n])})
+    return rows
+
+
+def _bibtex_escape(value) -> str:
+    return re.sub(r"([{}\\\\&%$#_^~])", r"\\\1", "" if value is None else str(value))
+
+
+def citation(*, headline, byline, portal, published, original_url, captured, permalink, key) -> dict:
+    """The three forms of the "cite this" block of a version: ``text``, ``bibtex`` and
+    ``csl_json`` (strings ready to copy)."""
+    pub = times(published) or {}
+    cap = times(captured) or {}
+    text_form = (f"{byline + '. ' if byline else ''}“{headline}.” {portal}, {pub.get('date') or 'n.d.'}. "
+                 f"{original_url}. Archived {cap.get('utc') or captured}: {permalink}")
+    date_parts = lambda d: [[int(x) for x in d.split("-")]] if d and re.match(r"^\d{4}-\d\d-\d\d$", d) else None  # noqa: E731
+    csl = {"id": key, "type": "article-newspaper", "title": headline, "container-title": portal,
+           "language": "bn", "URL": original_url, "archive": "newsspider archive of " + portal,
+           "archive_location": permalink}
+    if byline:
+        csl["author"] = [{"literal": byline}]
+    if date_parts(pub.get("date")):
+        csl["issued"] = {"date-parts": date_parts(pub.get("date"))}
+    if cap.get("utc") and date_parts(cap["utc"][:10]):
+        csl["accessed"] = {"date-parts": date_parts(cap["utc"][:10])}
+    fields = [("title", headline), ("author", "{" + _bibtex_escape(byline) + "}" if byline else None),
+              ("journal", portal), ("date", pub.get("date")), ("url", original_url),
+              ("urldate", (cap.get("utc") or "")[:10] or None), ("language", "bengali"),
+              ("note", f"Archived {cap.get('utc') or captured} at \\url{{{permalink}}}")]
+    verbatim = {"author", "url", "note"}  # url is verbatim in biblatex; the others are escaped already
+    body = ",\n".join(f"  {name} = {{{value if name in verbatim else _bibtex_escape(value)}}}"
+                      for name, value in fields if value)
+    return {"text": text_form, "bibtex": f"@online{{{key},\n{body}\n}}",
+            "csl_json": json.dumps([csl], ensure_ascii=False, indent=2)}
