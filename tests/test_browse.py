@@ -229,7 +229,7 @@ def test_most_linked(edited, adb):
 def test_latest_runs_and_failures(edited, adb):
     runs = query(edited, "latest_runs")
     assert [r["run_id"] for r in runs] == [2, 1]
-    assert all(r["status"] == "finished" and r["exit_status"] == 0 for r in runs)
+    assert all(r["status"] == "finished · exit 0" for r in runs)
     failures = {r["url"]: r for r in query(edited, "run_failures")}
     expected = {r["url"]: r for r in adb.execute("SELECT url, reason, last_run FROM failures")}
     assert failures.keys() == expected.keys() and failures
@@ -375,7 +375,14 @@ def test_chart_pages_are_svg(edited, adb):
     for day in days:
         assert f'data-x="{day}"' in html
     html = fetch(edited["url"] + "/archive/agency_share").decode("utf-8")
-    assert html.count('class="bar"') == len([r for r in query(edited, "agency_share") if r["agency"]])
+    rows = [r for r in query(edited, "agency_share") if r["agency"]]
+    # one bar per (period, agency) among the ten largest agencies, the rest summed as "other"
+    totals = Counter()
+    for r in rows:
+        totals[r["agency"]] += r["share_percent"]
+    top = {a for a, _ in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:10]}
+    stacks = {(r["period"], r["agency"] if r["agency"] in top else "other") for r in rows if r["share_percent"] > 0}
+    assert html.count('class="bar"') == len(stacks)
 
 
 # --------------------------------------------------------------------------- pure helpers

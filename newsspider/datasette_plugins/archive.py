@@ -141,6 +141,18 @@ def extra_css_urls():
 def render_cell(row, value, column, table, database, datasette):
     if value is None:
         return None
+    if column in ("stats", "args") and table == "runs" and isinstance(value, str) and value.startswith("{"):
+        try:
+            data = json.loads(value)
+        except ValueError:
+            return None
+        pretty = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True)
+        what = "Scrapy's final stats" if column == "stats" else "arguments"
+        return Markup('<details class="json-folded"><summary>{}: {} values</summary><pre>{}</pre></details>').format(
+            what, len(data) if isinstance(data, dict) else 1, pretty)
+    if column == "failing_urls" and table is None and isinstance(value, str):
+        return Markup("<br>").join(Markup('<span class="failing-url">{}</span>').format(line)
+                                   for line in value.split("\n"))
     if column == "url" and table == "responses":
         rid = row["id"]
         return Markup('<a href="{}">{}</a> <small>(<a href="{}">text</a>)</small>').format(

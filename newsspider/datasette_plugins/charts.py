@@ -16,9 +16,10 @@ from collections import OrderedDict
 
 from markupsafe import Markup, escape
 
+# Ten colours told apart at a glance (d3's category10 without its grey, which is "other"'s).
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-           "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#ad494a", "#637939", "#843c39",
-           "#5254a3", "#8ca252"]
+           "#17becf", "#bcbd22", "#393b79"]
+OTHER_COLOUR = "#c7c7c7"
 OTHER = "other"
 
 
@@ -40,7 +41,7 @@ def _num(value) -> float:
 
 
 def bar_chart(rows, x: str, y: str, series: str | None = None, title: str = "",
-              max_series: int = 12, width: int = 900, height: int = 320) -> Markup:
+              max_series: int = 10, width: int = 900, height: int = 320) -> Markup:
     """An SVG bar chart of ``rows`` (mappings): one bar per distinct ``x`` value in
     ascending order, stacked by ``series`` when given (the largest ``max_series`` series,
     the rest summed as "other")."""
@@ -64,7 +65,7 @@ def bar_chart(rows, x: str, y: str, series: str | None = None, title: str = "",
         name = name if name in keep else OTHER
         stack = stacks[str(r.get(x))]
         stack[name] = stack.get(name, 0) + _num(r.get(y))
-    colour = {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(names)}
+    colour = {n: (OTHER_COLOUR if n == OTHER else PALETTE[i % len(PALETTE)]) for i, n in enumerate(names)}
 
     legend_h = 22 * ((len(names) + 5) // 6) if series else 0
     left, right, top, bottom = 48, 12, 28 + legend_h, 62
@@ -127,7 +128,7 @@ def bar_chart(rows, x: str, y: str, series: str | None = None, title: str = "",
 
 def chart_from_config(rows, config: dict, title: str = "") -> Markup:
     return bar_chart(rows, x=config["x"], y=config["y"], series=config.get("series"),
-                     title=config.get("title", title), max_series=int(config.get("max_series", 12)))
+                     title=config.get("title", title), max_series=int(config.get("max_series", 10)))
 
 
 __all__ = ["bar_chart", "chart_from_config", "escape"]
