@@ -243,6 +243,15 @@ def test_capture_page_renders_the_page_sandboxed_and_loads_nothing_else(page, ed
     page.wait_for_timeout(500)
     assert not outside(page, edited), f"requested outside the archive: {outside(page, edited)}"
     assert any(u.endswith(f"/archive/-/capture/{rid}") for u in page.requests_seen)
+    # following a link of the captured page requests nothing either (the sandbox refuses it)
+    link = frame.locator("a[href^='http']").first
+    href = link.get_attribute("href")
+    assert href and not href.startswith(edited["url"])
+    pages_before = len(page.context.pages)
+    link.click()
+    page.wait_for_timeout(700)
+    assert not outside(page, edited), f"a click requested outside the archive: {outside(page, edited)}"
+    assert page.url == f"{edited['url']}/archive/responses/{rid}" and len(page.context.pages) == pages_before
     b = boxes(page)
     assert b["scroll"] <= b["width"], b
     _, headers, _ = fetch(f"{edited['url']}/archive/-/capture/{rid}")

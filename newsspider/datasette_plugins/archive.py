@@ -634,7 +634,20 @@ async def capture_html(request, datasette):
         page = body.decode(charset, errors="replace")
     except LookupError:
         page = body.decode("utf-8", errors="replace")
-    return Response(page, headers=headers, content_type="text/html; charset=utf-8")
+    return Response(_no_navigation(page), headers=headers, content_type="text/html; charset=utf-8")
+
+
+_HEAD = re.compile(r"<head\b[^>]*>", re.I)
+_DOCTYPE = re.compile(r"^\s*<!doctype[^>]*>", re.I)
+
+
+def _no_navigation(page: str) -> str:
+    """The page with ``<base target="_blank">`` first in its head: a click on one of its
+    links would open a new window, which the frame's sandbox (no ``allow-popups``)
+    refuses, so following a link from a capture never requests the portal either."""
+    base = '<base target="_blank">'
+    m = _HEAD.search(page, 0, 20000) or _DOCTYPE.match(page)
+    return page[:m.end()] + base + page[m.end():] if m else base + page
 
 
 # --------------------------------------------------------------------------- versions
