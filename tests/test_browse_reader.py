@@ -274,3 +274,17 @@ def test_version_page_side_by_side_diff_and_citation(page, edited, size):
     assert b["headline"]["bottom"] <= b["height"], b
     assert not outside(page, edited) and not page.errors, (outside(page, edited), page.errors)
     page.screenshot(path=str(ARTIFACTS / f"reader-version-{size}.png"), full_page=True)
+
+
+def test_latin_words_and_digits_of_the_body_in_a_latin_font(browser, known):  # noqa: F811
+    page = browser.new_page()
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(known["url"]) else r.abort())
+    try:
+        page.goto(known["url"] + "/archive/articles/1", wait_until="load")
+        assert page.locator(".reader .article-body .latin").first.inner_text() == "COVID-19, 2025"
+        latin = fonts_of(page, ".reader .article-body .latin")
+        bangla = fonts_of(page, ".reader .article-body p")
+        assert latin and not any(re.search(r"bengali|bangla|lohit", f, re.I) for f in latin), latin
+        assert any(re.search(r"bengali|bangla|lohit", f, re.I) for f in bangla), bangla
+    finally:
+        page.close()

@@ -78,7 +78,7 @@ def build_archive(path: Path, responses: int = RESPONSES) -> dict:
     images = json.dumps([{"url": u, "caption": f"ছবি {n}"} for n, u in enumerate(HOSTILE_URLS)]
                         + [{"url": PORTAL + "/img/ok.jpg", "caption": "ঠিক ছবি"}], ensure_ascii=False)
     tags = json.dumps(["বৃষ্টি", "javascript:alert('tag')"], ensure_ascii=False)
-    body = "প্রথম অনুচ্ছেদ।\n\nদ্বিতীয় অনুচ্ছেদ।\n\nতৃতীয় অনুচ্ছেদ।"
+    body = "প্রথম অনুচ্ছেদ।\n\nদ্বিতীয় অনুচ্ছেদ: COVID-19, 2025 সালে।\n\nতৃতীয় অনুচ্ছেদ।"
     for aid, url, headline in ((1, PORTAL + "/news/1/", "ঢাকায় বৃষ্টি"),
                                (2, EVIL_ARTICLE_URL, "দ্বিতীয় খবর")):
         con.execute("INSERT INTO articles (id, url, published, updated, section, byline, versions, first_seen, "

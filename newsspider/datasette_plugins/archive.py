@@ -129,6 +129,7 @@ def prepare_connection(conn):
 def prepare_jinja2_environment(env):
     env.filters["safe_href"] = text.safe_href
     env.filters["external_link"] = text.external_link
+    env.filters["latin_runs"] = text.latin_runs
 
 
 @hookimpl

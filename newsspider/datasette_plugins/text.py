@@ -268,3 +268,23 @@ def citation(*, headline, byline, portal, published, original_url, captured, per
                       for name, value in fields if value)
     return {"text": text_form, "bibtex": f"@online{{{key},\n{body}\n}}",
             "csl_json": json.dumps([csl], ensure_ascii=False, indent=2)}
+
+
+_LATIN_RUN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 .,:;/%&'’()+\-]*[A-Za-z0-9)%])?")
+
+
+def latin_runs(value, limit: int = 20000) -> Markup:
+    """``value`` escaped, with each run of Latin letters and digits in
+    ``<span class="latin">`` (drawn in a Latin font, where the text's own font is a Bangla
+    one that has Latin glyphs too). Past ``limit`` characters the text is only escaped: a
+    paragraph of a megabyte is shown, not dressed."""
+    value = "" if value is None else str(value)
+    if len(value) > limit:
+        return escape(value)
+    out, pos = [], 0
+    for m in _LATIN_RUN.finditer(value):
+        out.append(escape(value[pos:m.start()]))
+        out.append(Markup('<span class="latin">{}</span>').format(m.group(0)))
+        pos = m.end()
+    out.append(escape(value[pos:]))
+    return Markup("").join(out)
