@@ -82,13 +82,10 @@ class ArchiveLock:
         """The archive file's own flock: None when there is no archive yet, False when
         another process holds it."""
         try:
-            fd = os.open(self.archive, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            # the archive itself may be a symlink (to another disk): that one is the user's
+            fd = os.open(self.archive, os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:
             return None
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                raise LockError(f"{self.archive} is a symbolic link: refusing to follow it") from None
-            raise
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -8,15 +8,19 @@
     is over ``MAX_ERROR_RATE`` (default 0.5). URLs that were already failing and were
     only retried do not count: a page the portal keeps broken would otherwise fail every
     run in which its retry falls due and little else is fetched;
+2   a mistake in the command (an unknown argument, a bad value): nothing was done;
 3   the run stopped cleanly at its budget (``RUN_MAX_SECONDS`` / ``RUN_MAX_REQUESTS``):
     what it fetched is stored, and the next run goes on from there;
-75  another run holds the archive's lock (EX_TEMPFAIL: try again later); nothing done.
+75  another run holds the archive's lock (EX_TEMPFAIL: try again later); nothing done;
+130, 143  interrupted by SIGINT (Ctrl-C) or SIGTERM: what was fetched is stored, the run
+    is ``interrupted``, and the next run goes on.
 """
 
 from __future__ import annotations
 
 EXIT_OK = 0
 EXIT_FAILED = 1
+EXIT_USAGE = 2
 EXIT_BUDGET = 3
 EXIT_LOCKED = 75
 
@@ -32,9 +36,14 @@ def problems(stats: dict, settings) -> list[str]:
         found.append(f"robots.txt could not be fetched ({stats['newsspider/robots_unreachable']}), "
                      "so nothing may be fetched (RFC 9309)")
     if stats.get("newsspider/archive_errors"):
-        found.append(f"the archive could not be written ({stats['newsspider/archive_errors']} batches failed)")
+        why = stats.get("newsspider/archive_error")
+        found.append(f"the archive could not be written ({why}); free disk space or fix the file's "
+                     "permissions, then run again: the next run fetches what is missing" if why else
+                     f"the archive could not be written ({stats['newsspider/archive_errors']} batches failed)")
     reason = stats.get("finish_reason")
-    if reason and reason not in NORMAL_FINISH | BUDGET_FINISH:
+    if reason == "shutdown" and stats.get("newsspider/signal"):
+        pass  # an interruption, not a failure: exit 128 + signal
+    elif reason and reason not in NORMAL_FINISH | BUDGET_FINISH:
         found.append(f"the crawl ended with {reason!r}")
     exceptions = sum(v for k, v in stats.items() if k.startswith("spider_exceptions/"))
     if exceptions:
@@ -59,6 +68,9 @@ def budget_spent(stats: dict) -> str | None:
 
 
 def exit_status(stats: dict, settings) -> int:
+    signum = stats.get("newsspider/signal") or stats.get("newsspider/signal_forced")
+    if signum:
+        return 128 + int(signum)
     if problems(stats, settings):
         return EXIT_FAILED
     return EXIT_BUDGET if budget_spent(stats) else EXIT_OK

@@ -11,6 +11,8 @@ A file is closed and the next one started after ``max_bytes``.
 from __future__ import annotations
 
 import json
+import re
+import sys
 from datetime import datetime, timezone
 from http import HTTPStatus
 from io import BytesIO
@@ -87,6 +89,20 @@ def export_warc(archive_path, out_prefix, *, since: str | None = None,
     return files
 
 
+def iso_since(text: str) -> str:
+    """``--since``: a date or an ISO 8601 time, as the UTC ISO text fetch times are
+    compared with; ValueError when it is neither (``notadate``, ``2025-13-45``)."""
+    from datetime import datetime, timezone
+
+    value = text.strip()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}(?:[T ].+)?", value):
+        raise ValueError(text)
+    dt = datetime.fromisoformat(value)
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+    return dt.isoformat(timespec="seconds") if "T" in value or " " in value else dt.date().isoformat()
+
+
 class ExportWarcCommand(ScrapyCommand):
     """``scrapy export-warc OUT_PREFIX``: registered through the ``scrapy.commands``
     entry point (pyproject.toml), since a command module cannot have a hyphen in its name."""
@@ -106,9 +122,38 @@ class ExportWarcCommand(ScrapyCommand):
         parser.add_argument("--max-mb", type=int, default=1024, help="start a new file after this size")
 
     def run(self, args, opts) -> None:
+        from newsspider.archivecheck import archive_problem
+        from newsspider.runstatus import EXIT_FAILED, EXIT_USAGE
+
         if len(args) != 1:
-            raise UsageError("give one output prefix, e.g. data/warc/usbanglanews")
-        files = export_warc(self.settings.get("ARCHIVE_PATH"), args[0], since=opts.since,
-                            max_bytes=opts.max_mb * 1024 * 1024)
+            print("newsspider: give one output prefix, e.g. scrapy export-warc data/warc/usbanglanews",
+                  file=sys.stderr)
+            self.exitcode = EXIT_USAGE
+            return
+        since = None
+        if opts.since is not None:
+            try:
+                since = iso_since(opts.since)
+            except ValueError:
+                print(f"newsspider: --since {opts.since!r} is not a date: give YYYY-MM-DD (UTC) or an ISO 8601 "
+                      "time, e.g. --since 2025-05-01", file=sys.stderr)
+                self.exitcode = EXIT_USAGE
+                return
+        if opts.max_mb < 1:
+            print("newsspider: --max-mb must be at least 1", file=sys.stderr)
+            self.exitcode = EXIT_USAGE
+            return
+        path = self.settings.get("ARCHIVE_PATH")
+        problem = archive_problem(path, must_exist=True, write=False)
+        if problem:
+            print(f"newsspider: {problem}", file=sys.stderr)
+            self.exitcode = EXIT_FAILED
+            return
+        try:
+            files = export_warc(path, args[0], since=since, max_bytes=opts.max_mb * 1024 * 1024)
+        except OSError as exc:
+            print(f"newsspider: cannot write {args[0]}-*.warc.gz: {exc.strerror or exc}", file=sys.stderr)
+            self.exitcode = EXIT_FAILED
+            return
         for f in files:
             print(f)

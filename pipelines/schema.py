@@ -15,6 +15,8 @@ queries read them):
   the last fetch, and ``next_due``, the revisit schedule.
 - ``runs``      one row per crawl, with Scrapy's final stats as JSON in ``stats``.
 - ``failures``  URLs the crawl gave up on: reason, attempts, when to retry.
+- ``archive_info`` key/value: which portal the archive holds (``portal``,
+  ``portal_kind`` real or sample, ``first_crawl``).
 
 Views: ``article_versions`` (every version with its article's URL and headline) and
 ``edited_articles`` (articles with more than one version).
@@ -36,7 +38,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Small columns first, the body last: SQLite stores a row's columns in order and spills a
 # long row into overflow pages, so a column after the body (section, byline, published)
@@ -114,7 +116,22 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
             "upgrade newsspider"
         )
     _create_v1(db)
+    _create_v2(db)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _create_v2(db: sqlite_utils.Database) -> None:
+    """v2: ``archive_info``, what the archive holds (``portal``: the base URL it was first
+    crawled from; ``portal_kind``: ``real`` or ``sample``; ``first_crawl``)."""
+    db["archive_info"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
+
+
+def archive_info(conn) -> dict:
+    """The ``archive_info`` rows of an open archive ({} for an archive without them)."""
+    try:
+        return dict(conn.execute("SELECT key, value FROM archive_info").fetchall())
+    except sqlite3.OperationalError:
+        return {}
 
 
 def _create_v1(db: sqlite_utils.Database) -> None:

@@ -30,6 +30,7 @@ import zlib
 from datetime import datetime, timedelta, timezone
 
 from newsspider.items import Article, Failure, NotModified, RawResponse
+from newsspider.urls import fold
 from pipelines import schema
 
 log = logging.getLogger(__name__)
@@ -173,6 +174,16 @@ class Archive:
         self.max_run_bytes = max_run_bytes
 
     # -- runs ----------------------------------------------------------------------
+    def claim_portal(self, base_url: str, kind: str = "real") -> None:
+        """Record which portal the archive holds, on its first crawl (the crawl command
+        refuses a crawl of another portal into it, unless forced)."""
+        info = schema.archive_info(self.conn)
+        if "portal" in info:
+            return
+        now = iso(utcnow())
+        self.conn.executemany("INSERT OR IGNORE INTO archive_info (key, value) VALUES (?, ?)",
+                              [("portal", base_url), ("portal_kind", kind), ("first_crawl", now)])
+
     def start_run(self, spider: str, args: dict) -> int:
         # Writers hold the archive's lock, so a run still marked running was killed.
         self.conn.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
@@ -188,6 +199,10 @@ class Archive:
 
         if reason in BUDGET_FINISH and exit_status in (None, EXIT_BUDGET):
             status = "budget"  # stopped cleanly at the run's budget; the next run goes on
+        elif reason in ("shutdown", "interrupted") or (exit_status or 0) >= 128:
+            status = "interrupted"  # SIGINT/SIGTERM: what was fetched is stored
+        elif reason == "unreachable":
+            status = "unreachable"  # the portal could not be reached at all
         else:
             status = "finished" if reason == "finished" and not exit_status else "failed"
         self.conn.execute(
@@ -541,7 +556,16 @@ class StorePipeline:
         # so the run row gets Scrapy's final stats.
         crawler.signals.connect(pipe.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(pipe.item_error, signal=signals.item_error)
+        crawler.newsspider_store = pipe  # for the crawl command, after a forced stop
         return pipe
+
+    def abort(self, signum: int) -> None:
+        """After a stop forced by a second signal (spider_closed never ran): write the
+        batch in flight and record the run as interrupted."""
+        if self.archive is None:
+            return
+        self.crawler.stats.set_value("newsspider/signal_forced", signum)
+        self.spider_closed(self.crawler.spider, "interrupted")
 
     def item_error(self, item, response, spider, failure):
         """A pipeline before this one raised on ``item``: record it, never lose it."""
@@ -561,6 +585,11 @@ class StorePipeline:
                                max_response_bytes=self.max_response_bytes, max_run_bytes=self.max_run_bytes)
         args = {k: v for k, v in vars(spider).items()
                 if k in getattr(spider, "argument_names", ()) and v is not None}
+        base_url = getattr(spider, "base_url", None)
+        if base_url:
+            sample = self.crawler.settings.get("SAMPLE_PORTAL_URL")
+            kind = "sample" if sample and fold(base_url) == fold(sample) else "real"
+            self.archive.claim_portal(base_url, kind)
         run_id = self.archive.start_run(spider.name, args)
         self.crawler.stats.set_value("newsspider/run_id", run_id)
         log.info("archive %s, run %d", self.path, run_id)
@@ -579,6 +608,7 @@ class StorePipeline:
             self.archive.write(items)
         except Exception as exc:  # disk full, read-only file, I/O error: the batch was rolled back
             self.crawler.stats.inc_value("newsspider/archive_errors")
+            self.crawler.stats.set_value("newsspider/archive_error", f"{self.path}: {exc}")
             log.error("could not write %d items to the archive %s: %s; stopping the crawl "
                       "(the next run fetches them again)", len(items), self.path, exc)
             engine = self.crawler.engine

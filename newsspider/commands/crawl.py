@@ -1,11 +1,22 @@
-"""``scrapy crawl``, made safe for cron: one run at a time, an exit status that means
-something, and a rotating log file.
+"""``scrapy crawl``, made safe for cron: it does what it says or says in one line why not,
+one run at a time, an exit status that means something, and a rotating log file.
 
-This project command replaces Scrapy's own ``crawl`` (same options). Before the crawl
-it takes an exclusive ``flock`` on ``<ARCHIVE_PATH>.lock``: the kernel drops the lock
-when the process ends, however it ends, so a crashed or killed run never leaves it
-stuck. A second run that finds the lock held prints why and exits with 75 at once.
-After the crawl the exit status follows ``newsspider.runstatus`` (0 ok, 1 failed).
+This project command replaces Scrapy's own ``crawl`` (same options). In order:
+
+1. the spider's ``-a`` arguments are checked (``PortalSpider.argument_error``): an
+   unknown name or a bad value is one line and exit 2, before anything starts;
+2. the archive is checked (``newsspider.archivecheck``): a read-only, corrupt, truncated
+   or 0-byte file, a folder that cannot be written, or an archive of another portal is
+   one line and exit 1, and the file is left as it was;
+3. an exclusive lock (``newsspider.lock``); a second run finds it held, says who holds
+   it (also in the log file: overlapping cron runs are normal) and exits 75;
+4. the portal must be reachable at all (DNS, TCP, within ``REACHABILITY_TIMEOUT``):
+   otherwise one line (``cannot reach usbanglanews.com: DNS lookup failed``), a run row
+   with status ``unreachable``, no failure rows, exit 1;
+5. the crawl; then the exit status of ``newsspider.runstatus`` (0, 1, 3 at the budget),
+   or 130/143 when SIGINT/SIGTERM interrupted it (the batch in flight is written and the
+   run is ``interrupted``, also when a second signal forced the stop).
+
 Logs go to stderr as usual and also to ``LOG_ROTATING_FILE`` (rotated by size).
 
 Unless ``JOBDIR`` is set, each run queues its requests on disk in a fresh folder beside
@@ -21,6 +32,8 @@ import logging
 import logging.handlers
 import os
 import shutil
+import signal
+import sqlite3
 import sys
 import tempfile
 from pathlib import Path
@@ -28,8 +41,12 @@ from pathlib import Path
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
+from newsspider.archivecheck import archive_problem, portal_problem
 from newsspider.lock import ArchiveLock, LockError
-from newsspider.runstatus import EXIT_BUDGET, EXIT_FAILED, EXIT_LOCKED, budget_spent, problems
+from newsspider.runstatus import (EXIT_BUDGET, EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE, budget_spent,
+                                  problems)
+
+log = logging.getLogger("newsspider.crawl")
 
 
 def add_rotating_log(settings) -> None:
@@ -54,51 +71,179 @@ class Command(ScrapyCrawl):
     def run(self, args: list[str], opts) -> None:
         if len(args) < 1:
             raise UsageError
+        try:
+            self.exitcode = self._run(args[0], opts)
+        except (sqlite3.Error, OSError) as exc:  # never a traceback for the archive's file
+            path = self.settings.get("ARCHIVE_PATH")
+            print(f"newsspider: cannot use the archive {path}: {exc}; "
+                  "check the file, its folder and the free disk space", file=sys.stderr)
+            self.exitcode = EXIT_FAILED
+
+    def _run(self, name: str, opts) -> int:
         settings = self.settings
-        lock = ArchiveLock(settings.get("ARCHIVE_PATH"))
+        path = settings.get("ARCHIVE_PATH")
+        try:
+            spidercls = self.crawler_process.spider_loader.load(name)
+        except KeyError:
+            names = ", ".join(sorted(self.crawler_process.spider_loader.list()))
+            return usage(f"no spider named {name!r}; spiders: {names}")
+        check = getattr(spidercls, "argument_error", None)
+        error = check(opts.spargs, settings) if check else None
+        if error:
+            return usage(error)
+        base_url = opts.spargs.get("base_url") or settings.get("PORTAL_URL")
+        problem = (archive_problem(path, must_exist=False, write=True)
+                   or portal_problem(path, base_url, force=settings.getbool("ARCHIVE_FORCE_PORTAL")))
+        if problem:
+            print(f"newsspider: {problem}", file=sys.stderr)
+            return EXIT_FAILED
+        add_rotating_log(settings)
+        lock = ArchiveLock(path)
         try:
             taken = lock.acquire()
         except LockError as exc:
             print(f"newsspider: {exc}", file=sys.stderr)
-            self.exitcode = EXIT_FAILED
-            return
+            return EXIT_FAILED
         if not taken:
-            print(f"newsspider: another crawl ({lock.holder()}) is writing {settings.get('ARCHIVE_PATH')}; "
-                  f"not starting a second one (exit {EXIT_LOCKED})", file=sys.stderr)
-            self.exitcode = EXIT_LOCKED
-            return
+            # cron runs overlap when a crawl takes longer than the hour: that is normal,
+            # so it goes to the log file too, where the runs are read afterwards
+            message = (f"another crawl ({lock.holder()}) is writing {path}; "
+                       f"not starting a second one (exit {EXIT_LOCKED})")
+            log.warning("skipped: %s", message)
+            print(f"newsspider: {message}", file=sys.stderr)
+            return EXIT_LOCKED
         jobdir = None
         try:
             if lock.archive_fd is None:  # a new archive: create it, then lock the file too
                 from pipelines import schema
 
-                db = schema.connect(settings.get("ARCHIVE_PATH"))
+                db = schema.connect(path)
                 schema.ensure_schema(db)
                 db.close()
                 lock.lock_archive_now()
-            add_rotating_log(settings)
+            unreachable = reachability(base_url, timeout=settings.getfloat("REACHABILITY_TIMEOUT", 10))
+            if unreachable:
+                record_unreachable(path, name, opts.spargs, unreachable)
+                print(f"newsspider: {unreachable}", file=sys.stderr)
+                return EXIT_FAILED
             if not settings.get("JOBDIR") and settings.getbool("DISK_QUEUE", True):
-                jobdir = fresh_jobdir(settings.get("ARCHIVE_PATH"))
+                jobdir = fresh_jobdir(path)
                 settings.set("JOBDIR", str(jobdir), priority="cmdline")
-            crawler = self.crawler_process.create_crawler(args[0])
+            crawler = self.crawler_process.create_crawler(name)
+            signals_seen: list[int] = []
+            watch_signals(self.crawler_process, crawler, signals_seen)
             self.crawler_process.crawl(crawler, **opts.spargs)
             self.crawler_process.start()
+            if signals_seen:
+                store = getattr(crawler, "newsspider_store", None)
+                if store is not None:
+                    store.abort(signals_seen[0])  # forced: spider_closed never ran
+                print(f"newsspider: interrupted by {signal.Signals(signals_seen[0]).name}; what was fetched "
+                      f"is stored, and the next run goes on (exit {128 + signals_seen[0]})", file=sys.stderr)
+                return 128 + signals_seen[0]
             if self.crawler_process.bootstrap_failed:
-                self.exitcode = EXIT_FAILED
-                return
+                return EXIT_FAILED
             stats = crawler.stats.get_stats()
+            if stats.get("newsspider/bad_argument"):
+                return usage(stats["newsspider/bad_argument"])
             found = problems(stats, settings)
             if found:
                 print("newsspider: run failed: " + "; ".join(found), file=sys.stderr)
-                self.exitcode = EXIT_FAILED
-            elif budget_spent(stats):
+                return EXIT_FAILED
+            if budget_spent(stats):
                 print(f"newsspider: {budget_spent(stats)}: the run stopped cleanly; the next run goes on "
                       f"(exit {EXIT_BUDGET})", file=sys.stderr)
-                self.exitcode = EXIT_BUDGET
+                return EXIT_BUDGET
+            return EXIT_OK
         finally:
             if jobdir is not None:
                 shutil.rmtree(jobdir, ignore_errors=True)
             lock.release()
+
+
+def usage(message: str) -> int:
+    print(f"newsspider: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def watch_signals(process, crawler, seen: list[int]) -> None:
+    """Remember SIGINT/SIGTERM (Scrapy handles them: the first stops the crawl
+    gracefully, a second at once); the run is then ``interrupted``, exit 128+signal."""
+    graceful, forced = process._signal_shutdown, process._signal_kill
+
+    def on_shutdown(signum, frame):
+        seen.append(signum)
+        crawler.stats.set_value("newsspider/signal", signum)
+        graceful(signum, frame)
+
+    def on_kill(signum, frame):
+        seen.append(signum)
+        crawler.stats.set_value("newsspider/signal_forced", signum)
+        forced(signum, frame)
+
+    process._signal_shutdown, process._signal_kill = on_shutdown, on_kill
+
+
+def reachability(base_url: str, timeout: float = 10) -> str | None:
+    """None when a TCP connection to the portal (or the HTTP proxy in the environment)
+    can be opened, else one line with the reason: a crawl of a portal that cannot be
+    reached at all ends at once instead of failing every request and blaming pages."""
+    import socket
+    import threading
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    if proxy and not urllib.request.proxy_bypass(host):
+        p = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+        target, target_port, what = p.hostname or "", p.port or 80, f"the proxy {p.hostname}:{p.port or 80} for {host}"
+    else:
+        target, target_port, what = host, port, host
+    found: dict = {}
+
+    def resolve():
+        try:
+            found["addrs"] = socket.getaddrinfo(target, target_port, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            found["error"] = exc
+
+    worker = threading.Thread(target=resolve, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        return f"cannot reach {what}: DNS lookup timed out after {timeout:g} s"
+    if "error" in found:
+        return f"cannot reach {what}: DNS lookup failed ({found['error'].strerror or found['error']})"
+    last = None
+    for family, kind, proto, _, address in found["addrs"][:4]:
+        try:
+            with socket.socket(family, kind, proto) as sock:
+                sock.settimeout(timeout)
+                sock.connect(address)
+            return None
+        except socket.timeout:
+            last = f"connection timed out after {timeout:g} s"
+        except ConnectionRefusedError:
+            last = f"connection refused on port {target_port}"
+        except OSError as exc:
+            last = exc.strerror or str(exc)
+    return f"cannot reach {what}: {last or 'no address'}"
+
+
+def record_unreachable(path, spider: str, args: dict, reason: str) -> None:
+    """A run row with status ``unreachable``: nothing was wrong with any page, so no
+    failure rows."""
+    from pipelines.store import Archive
+
+    archive = Archive(path)
+    try:
+        archive.start_run(spider, args)
+        archive.finish_run({"finish_reason": "unreachable", "newsspider/unreachable": reason},
+                           "unreachable", EXIT_FAILED)
+    finally:
+        archive.close()
 
 
 def fresh_jobdir(archive_path: str) -> Path:

@@ -28,7 +28,14 @@ class Command(ScrapyCommand):
     def run(self, args, opts) -> None:
         from newsspider.reparse import reparse_archive
 
+        from newsspider.archivecheck import archive_problem
+
         path = self.settings.get("ARCHIVE_PATH")
+        problem = archive_problem(path, must_exist=True, write=True)
+        if problem:
+            print(f"newsspider: {problem}", file=sys.stderr)
+            self.exitcode = EXIT_FAILED
+            return
         lock = ArchiveLock(path)
         try:
             taken = lock.acquire()

@@ -23,9 +23,13 @@ Arguments (``scrapy crawl portal -a NAME=VALUE``), all optional:
   start_url     start discovery from this listing page instead of the whole site
   max_articles  stop after this many article pages have been requested
   since         only articles published on or after this date (YYYY-MM-DD, the portal's day)
-  follow_related  "0" to not follow the "আরও খবর" links (default "1")
+  follow_related  1/0: follow the "আরও খবর" links (default: 1 for a whole-portal
+                crawl, 0 for a one-off run, where they are stored as data only)
 One-off runs (url, section, start_url, max_articles, since) fetch what they are asked
-for and leave the revisit schedule of other articles alone.
+for and leave the revisit schedule of other articles alone: ``section`` that section's
+listing pages and their articles, ``start_url`` that page and the pages after it.
+``since`` skips, before fetching, what the sitemap's ``<lastmod>`` or a listing's teaser
+date shows to be older, and stops following a section back once a whole page is older.
 """
 
 from __future__ import annotations
@@ -76,27 +80,82 @@ NEVER_PATHS = re.compile(
 canonical_key = fold
 
 
+def _parse_since(value: str) -> datetime:
+    """A date (YYYY-MM-DD) or an ISO 8601 time; ValueError with the reason otherwise."""
+    text = str(value).strip()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}(?:[T ].+)?", text):
+        raise ValueError(f"since={value!r} is not a date: give YYYY-MM-DD (the portal's day), e.g. since=2025-05-01")
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"since={value!r} is not a valid date: give YYYY-MM-DD, e.g. since=2025-05-01") from None
+
+
+BOOLEAN_WORDS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+
+
 class PortalSpider(scrapy.Spider):
     name = "portal"
     argument_names = ("base_url", "url", "section", "start_url", "max_articles", "since", "follow_related")
 
+    @classmethod
+    def argument_error(cls, args: dict, settings) -> str | None:
+        """One line on what is wrong with the ``-a`` arguments, or None. Checked by the
+        crawl command before anything starts (exit 2), so a misspelled name or a bad
+        value never turns into a full crawl, a traceback or a silent no-op."""
+        unknown = sorted(set(args) - set(cls.argument_names))
+        if unknown:
+            return (f"unknown argument{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
+                    f"valid: {', '.join(cls.argument_names)}")
+        base = args.get("base_url") or settings.get("PORTAL_URL")
+        try:
+            policy = UrlPolicy(base if base.endswith("/") else base + "/")
+        except ValueError:
+            return f"base_url={base!r} is not a portal's address: give http(s)://host/, e.g. https://usbanglanews.com/"
+        for name in ("url", "start_url"):
+            value = args.get(name)
+            if value is None:
+                continue
+            parts = urlsplit(str(value).strip())
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                return f"{name}={value!r} is not a URL: give an absolute http(s) URL of the portal"
+            reason = policy.refusal(value)
+            if reason:
+                return f"{name}={value!r} is not on the portal {base} ({reason}); not fetching it"
+        if "max_articles" in args:
+            value = str(args["max_articles"]).strip()
+            if not value.isdigit() or int(value) < 1:
+                return f"max_articles={args['max_articles']!r} is not a positive whole number, e.g. max_articles=50"
+        if "since" in args:
+            try:
+                _parse_since(args["since"])
+            except ValueError as exc:
+                return str(exc)
+        if "follow_related" in args and str(args["follow_related"]).strip().lower() not in BOOLEAN_WORDS:
+            return f"follow_related={args['follow_related']!r}: give 1 or 0"
+        if "section" in args and not str(args["section"]).strip().strip("/"):
+            return "section= is empty: give a section's slug (e.g. international) or its URL"
+        if sum(1 for k in ("url", "section", "start_url") if args.get(k)) > 1:
+            return "give one of url, section and start_url"
+        return None
+
     def __init__(self, base_url=None, url=None, section=None, start_url=None,
-                 max_articles=None, since=None, follow_related="1", *args, **kwargs):
+                 max_articles=None, since=None, follow_related=None, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.base_url = base_url
-        self.url = url
-        self.section = section
-        self.start_url = start_url
+        self.url = url.strip() if url else url
+        self.section = section.strip() if section else section
+        self.start_url = start_url.strip() if start_url else start_url
         self.max_articles = int(max_articles) if max_articles not in (None, "", "0") else None
-        self.follow_related = str(follow_related).lower() not in ("0", "false", "no")
-        self.since = None
-        if since:
-            try:
-                self.since = datetime.fromisoformat(since)
-            except ValueError:
-                raise ValueError(f"since={since!r} is not a date (YYYY-MM-DD)") from None
-        # one-off runs leave the revisit schedule of other articles alone
+        self.since = _parse_since(since) if since else None
+        # one-off runs leave the revisit schedule of other articles alone, and fetch what
+        # they were asked for: the "আরও খবর" links they meet are stored as data, not
+        # followed (unless follow_related=1)
         self.one_off = bool(url or section or start_url or self.max_articles or self.since)
+        if follow_related is None:
+            self.follow_related = not self.one_off
+        else:
+            self.follow_related = BOOLEAN_WORDS.get(str(follow_related).strip().lower(), True)
         self.now = datetime.now(timezone.utc)
         self.states: dict[str, tuple] = {}
         self.waiting: set[str] = set()       # failed URLs whose retry is not due yet
@@ -105,6 +164,7 @@ class PortalSpider(scrapy.Spider):
         self.seen: set[str] = set()
         self.article_requests = 0
         self.variants: dict[str, set[str]] = {}  # page key -> query variants requested
+        self.too_old: set[str] = set()  # keys a sitemap or listing dated before `since`
         self.profiles = all_profiles()
 
     @classmethod
@@ -126,6 +186,13 @@ class PortalSpider(scrapy.Spider):
         spider.max_size = s.getint("DOWNLOAD_MAXSIZE", 10 * 1024 * 1024)
         spider.policy = UrlPolicy(spider.base_url)
         spider.host = spider.policy.host
+        contact = s.get("OPERATOR_CONTACT")
+        if contact:
+            spider.user_agent = f"{s.get('USER_AGENT').rstrip(')')}; operator: {contact})"
+        elif not _is_local(spider.host):
+            spider.logger.warning(
+                "the User-Agent names no operator: set -s OPERATOR_CONTACT=you@example.org (or in "
+                "newsspider/settings.py) so that %s can reach whoever runs this crawl", spider.host)
         spider.allowed_domains = [spider.host]
         if spider.archive_path:
             spider.states = {canonical_key(u): v for u, v in crawl_states(spider.archive_path).items()}
@@ -231,6 +298,8 @@ class PortalSpider(scrapy.Spider):
             if self._is_article_url(loc):
                 lastmod = (entry.get("lastmod") or "").strip() or None
                 if self.since and lastmod and _before(lastmod, self.since):
+                    self.too_old.add(fold(loc))  # not fetched, whichever channel links it
+                    self.crawler.stats.inc_value("newsspider/skipped/before_since")
                     continue
                 articles.append(loc)
                 lastmods[loc] = lastmod
@@ -271,7 +340,7 @@ class PortalSpider(scrapy.Spider):
                     yield scrapy.Request(response.urljoin(href.strip()), callback=self.parse_feed,
                                          errback=self.discovery_failed, priority=20, meta={"role": "feed"})
         articles, listings = [], []
-        for href in response.xpath("//a/@href").getall():
+        for href in self._listing_hrefs(response):
             url = response.urljoin(href.strip())
             if not self._allowed(url, "listing"):
                 continue
@@ -279,8 +348,21 @@ class PortalSpider(scrapy.Spider):
                 articles.append(url)
             elif self._is_section_url(url):
                 listings.append(url)
-        yield from self._article_requests(articles, source="listing")
         page = response.meta.get("page", 1)
+        if self.since:
+            dated = teaser_dates(response, articles, self.tz)
+            old = [u for u in articles if dated.get(fold(u)) and _before(dated[fold(u)], self.since)]
+            self.crawler.stats.inc_value("newsspider/skipped/before_since", len(old))
+            self.too_old.update(fold(u) for u in old)
+            newer = [u for u in articles if dated.get(fold(u)) and fold(u) not in self.too_old]
+            articles = [u for u in articles if fold(u) not in self.too_old]
+            if old and not newer and response.meta.get("source") != "home":
+                # every dated teaser is older than `since`: so are the section's older
+                # pages (undated links, a sidebar's "latest", do not keep it going)
+                self.crawler.stats.inc_value("newsspider/pagination_stopped/since")
+                yield from self._article_requests(articles, source="listing")
+                return
+        yield from self._article_requests(articles, source="listing")
         # Follow the section back only while its pages still link something new or due.
         if articles and not any(self._wanted(u) for u in articles):
             self.crawler.stats.inc_value("newsspider/pagination_stopped")
@@ -293,9 +375,23 @@ class PortalSpider(scrapy.Spider):
                 self.logger.warning("pagination stopped at %s: %d pages (SECTION_MAX_PAGES)", response.url, page)
             elif self._allowed(next_url, "pagination"):
                 yield self._listing(next_url, source="pagination", page=page + 1)
-        if response.meta.get("source") in ("home", "start_url", "retry"):
+        if response.meta.get("source") in ("home", "retry"):
             for url in listings:
                 yield self._listing(url, source="menu")
+
+    def _listing_hrefs(self, response) -> list[str]:
+        """The links of a listing page. A whole-portal crawl takes them all (discovery);
+        a one-off run of a section or a start page only the page's own list: its main
+        element when it has one, else the page without its sidebars, menus, header and
+        footer (their "latest" and "popular" boxes link every section)."""
+        if not (self.section or self.start_url):
+            return response.xpath("//a/@href").getall()
+        main = response.xpath("//main | //*[@role='main']")
+        if main and main.xpath(".//a/@href"):
+            return main.xpath(".//a/@href").getall()
+        chrome = ("ancestor::aside or ancestor::nav or ancestor::footer or ancestor::header or "
+                  "ancestor::*[contains(@class,'sidebar') or contains(@id,'sidebar')]")
+        return response.xpath(f"//a[not({chrome})]/@href").getall()
 
     # -- articles ------------------------------------------------------------------
     def parse_article(self, response):
@@ -370,6 +466,13 @@ class PortalSpider(scrapy.Spider):
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         if failure.check(HttpError):
             status = failure.value.response.status
+            if request.meta.get("source") == "section-argument" and status in (404, 410):
+                # a mistake in the command, not a broken page: no failure row
+                self.crawler.stats.set_value(
+                    "newsspider/bad_argument",
+                    f"the portal has no section {self.section!r} (HTTP {status} at {request.url}); "
+                    "give a section's slug as in its menu, e.g. section=international")
+                return None
             self.crawler.stats.inc_value(f"newsspider/failed/http_{status}")
             return Failure(url, f"HTTP {status}", kind="http", status=status,
                            permanent=status in (404, 410), failed_at=now)
@@ -431,7 +534,7 @@ class PortalSpider(scrapy.Spider):
             if self.max_articles is not None and self.article_requests >= self.max_articles:
                 return
             key = canonical_key(url)
-            if key in self.seen:
+            if key in self.seen or (key in self.too_old and source not in ("argument", "retry")):
                 continue
             self.seen.add(key)
             variant = variant_key(url)
@@ -496,6 +599,43 @@ class PortalSpider(scrapy.Spider):
         if any(p.is_section_path(path) for p in self.profiles):
             return True
         return any(re.search(p, path, re.I) for p in SECTION_PATHS)
+
+
+def _is_local(host: str) -> bool:
+    """The sample portal or a test server: no operator to name to anyone."""
+    from newsspider.urls import is_internal_address
+
+    return is_internal_address(host) or host.endswith((".test", ".localhost", ".invalid", ".example"))
+
+
+def teaser_dates(response, articles: list[str], tz: str) -> dict[str, str]:
+    """fold(url) -> ISO date of the article's teaser on a listing page: the ``<time>`` or
+    the visible date inside the smallest block around its link that links no other
+    article (a teaser: link, headline, date)."""
+    from newsspider.bangla.dates import parse_date, parse_iso
+
+    wanted = {fold(u) for u in articles}
+    out: dict[str, str] = {}
+    for a in response.xpath("//a[@href]"):
+        key = fold(response.urljoin(a.attrib["href"].strip()))
+        if key not in wanted or key in out:
+            continue
+        block = a
+        for _ in range(4):
+            parent = block.xpath("..")
+            if not parent:
+                break
+            links = {fold(response.urljoin(h.strip())) for h in parent[0].xpath(".//a/@href").getall()}
+            if len(links & wanted) > 1:
+                break
+            block = parent[0]
+        machine = block.xpath(".//time/@datetime").get()
+        when = parse_iso(machine) if machine else None
+        if when is None:
+            when = parse_date(" ".join(block.xpath(".//text()").getall()), tz)
+        if when is not None:
+            out[key] = when.isoformat()
+    return out
 
 
 def _before(a: str, b) -> bool:
