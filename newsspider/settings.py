@@ -17,8 +17,18 @@ PORTAL_URL = "https://usbanglanews.com/"
 # A machine-readable offset on the page always wins over this.
 PORTAL_TIMEZONE = "America/New_York"
 
+# The bundled sample portal's address in the archive (`make demo` serves it under this
+# name through a local proxy, so archived URLs do not depend on a port).
+SAMPLE_PORTAL_URL = "http://usbanglanews.test/"
+
 # --- The archive ----------------------------------------------------------------
 ARCHIVE_PATH = "data/archive.db"
+# An archive holds one portal (archive_info.portal): a crawl of another portal into it is
+# refused unless this is set.
+ARCHIVE_FORCE_PORTAL = False
+# A portal that cannot be reached at all (DNS, TCP) within this many seconds ends the
+# run at once with status `unreachable`.
+REACHABILITY_TIMEOUT = 10
 # Rows are written in batches, one transaction each (a crash loses at most one batch,
 # never half of one).
 ARCHIVE_BATCH_SIZE = 50
@@ -49,6 +59,10 @@ LOG_ROTATING_BACKUPS = 5
 # --- Politeness -----------------------------------------------------------------
 CONTACT_URL = "https://github.com/newsspider-archive/newsspider"
 USER_AGENT = f"newsspider/0.1 (Bangla news archive; +{CONTACT_URL})"
+# Who runs this crawler: an e-mail address or URL the portal's operators can write to.
+# Set it before the first crawl of the real portal (-s OPERATOR_CONTACT=archive@example.org,
+# or here); it is added to the User-Agent. Left unset, a crawl of a real portal says so once.
+OPERATOR_CONTACT = None
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
@@ -90,7 +104,12 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # Scrapy's HTTP remote control (a job-execution endpoint)
 EXTENSIONS = {"scrapy.extensions.telnet.TelnetConsole": None,
               "scrapy.extensions.remote_control.RemoteControl": None,
+              "scrapy.extensions.logstats.LogStats": None,   # newsspider.progress says more
+              "newsspider.progress.Progress": 500,
               "newsspider.budget.RunBudget": 500}
+# Progress lines: this often on a terminal, and this often in the log file (seconds).
+PROGRESS_INTERVAL = 15
+PROGRESS_LOG_INTERVAL = 60
 
 # --- Limits: every one holds by default ---------------------------------------------
 # Per run, for an hourly cron run against the real portal: stop cleanly after this wall
