@@ -4,7 +4,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8001
-ARCHIVE ?= data/archive.db
+# make browse: the real archive when it exists, else the demo's (or ARCHIVE=...)
+ARCHIVE ?=
+DEMO_PORT ?= 0
 
 .PHONY: demo test browser browse bench clean
 
@@ -14,8 +16,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-demo: $(STAMP)        ## crawl the bundled sample portal into data/archive.db
-	$(PY) -m newsspider.demo --archive $(ARCHIVE)
+demo: $(STAMP)        ## crawl the bundled sample portal into data/demo.db (DEMO_PORT=N: its local port)
+	$(PY) -m newsspider.demo --archive data/demo.db --port $(DEMO_PORT)
 
 test: $(STAMP) browser ## the whole test suite
 	$(PY) -m pytest -q
@@ -30,7 +32,7 @@ browser:
 	  else echo "chromium missing and not root: the browser tests will skip"; fi; }
 
 browse: $(STAMP)      ## Datasette on the archive, read-only, on 127.0.0.1:$(PORT)
-	$(PY) -m newsspider.browse --archive $(ARCHIVE) --port $(PORT)
+	$(PY) -m newsspider.browse $(if $(ARCHIVE),--archive $(ARCHIVE)) --port $(PORT)
 
 bench: $(STAMP)       ## speed and memory figures: a table, and bench/out/perf.json (BENCH_ARGS=--quick)
 	$(PY) -m pip install --quiet -e '.[bench]'

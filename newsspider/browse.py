@@ -47,10 +47,15 @@ def datasette_command(archive: Path, host: str, port: int) -> list[str]:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--archive", default="data/archive.db")
+    ap.add_argument("--archive", default=None,
+                    help="the archive (default: data/archive.db, the real portal's, when it exists, "
+                         "else data/demo.db, the sample portal's)")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8001)
     args = ap.parse_args(argv)
+    if args.archive is None:
+        real = PROJECT_ROOT / "data" / "archive.db"
+        args.archive = str(real if real.exists() else PROJECT_ROOT / "data" / "demo.db")
     archive = Path(args.archive)
     if not archive.is_absolute():
         archive = PROJECT_ROOT / archive

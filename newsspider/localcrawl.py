@@ -38,11 +38,21 @@ def crawl_command(base_url: str, archive: str | Path, *, args: dict | None = Non
     return cmd
 
 
+def crawl_env(proxy: str | None = None) -> dict:
+    """The environment of a local crawl: this project first on the path, and ``proxy``
+    (the sample portal's address when it stands for a public name) as the HTTP proxy."""
+    env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "no_proxy")}
+    env["PYTHONPATH"] = str(PROJECT_ROOT)
+    if proxy:
+        env["http_proxy"] = proxy
+    return env
+
+
 def run_crawl(base_url: str, archive: str | Path, *, args: dict | None = None,
               settings: dict | None = None, log_file: str | Path | None = None,
-              timeout: float = 600) -> subprocess.CompletedProcess:
+              timeout: float = 600, proxy: str | None = None) -> subprocess.CompletedProcess:
     """Run the crawl in a subprocess from the project root (where scrapy.cfg is)."""
-    env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT))
+    env = crawl_env(proxy)
     cmd = crawl_command(base_url, Path(archive).resolve(), args=args, settings=settings)
     if log_file:
         with open(log_file, "wb") as log:

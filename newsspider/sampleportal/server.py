@@ -1,6 +1,7 @@
 """HTTP server for a SamplePortal (127.0.0.1 by default), with ETag / Last-Modified / 304."""
 from __future__ import annotations
 
+import socket
 import sys
 import threading
 import traceback
@@ -55,8 +56,19 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self):
         self._respond(head=True)
 
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in two writes: with Nagle's algorithm on, the second
+        # waits for the client's delayed ACK (about 40 ms a response on keep-alive), and
+        # a benchmark would measure the server, not the crawler.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def _respond(self, head: bool) -> None:
         srv: PortalServer = self.server  # type: ignore[assignment]
+        if self.path.startswith(("http://", "https://")):
+            # absolute-form request target: the server is used as the crawl's HTTP proxy
+            # for its public name (``make demo``'s http://usbanglanews.test/)
+            self.path = "/" + self.path.split("://", 1)[1].partition("/")[2]
         try:
             status, headers, body = srv.portal.render(self.path, srv.base_url)
         except Exception:  # a generator bug: say so once on stderr, answer 500
@@ -89,12 +101,15 @@ class PortalServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, portal, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, portal, host: str = "127.0.0.1", port: int = 0, public_url: str | None = None):
         super().__init__((host, port), _Handler)
         self.portal = portal
         self.host = host
         self.port = self.server_address[1]
-        self.base_url = f"http://{host}:{self.port}"
+        # where the crawler connects, and the portal's own address in its pages: the
+        # same, unless the server stands for a public name as the crawl's proxy
+        self.address = f"http://{host}:{self.port}"
+        self.base_url = (public_url or self.address).rstrip("/")
         self.requests: list[str] = []
         self.log: list[tuple[str, str, int]] = []   # (method, path, status)
         self._lock = threading.Lock()
@@ -140,6 +155,9 @@ class PortalServer(ThreadingHTTPServer):
         self.shutdown()
 
 
-def serve(portal, host: str = "127.0.0.1", port: int = 0) -> PortalServer:
-    """Start serving ``portal`` in a daemon thread; returns the running server."""
-    return PortalServer(portal, host, port).start()
+def serve(portal, host: str = "127.0.0.1", port: int = 0, public_url: str | None = None) -> PortalServer:
+    """Start serving ``portal`` in a daemon thread; returns the running server. With
+    ``public_url`` the pages name that address and the server also answers requests for
+    it in proxy form (``GET http://usbanglanews.test/news/1/``), so a crawl that uses it
+    as its HTTP proxy archives URLs that do not depend on the port."""
+    return PortalServer(portal, host, port, public_url).start()
