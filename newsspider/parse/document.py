@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from functools import cached_property
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit
 
 import lxml.etree
 import lxml.html
@@ -150,6 +150,12 @@ class Document:
         return self.url
 
     @cached_property
+    def own_keys(self) -> frozenset[str]:
+        """``fold_url`` of the page's own URLs (canonical and fetched): a link or a
+        breadcrumb item with one of these keys is the page itself."""
+        return frozenset(k for k in (fold_url(self.canonical_url), fold_url(self.url)) if k)
+
+    @cached_property
     def host(self) -> str:
         return urlsplit(self.url or self.canonical_url).hostname or ""
 
@@ -199,6 +205,28 @@ def _flatten_jsonld(data, out: list[dict]) -> None:
         out.append(data)
         if "@graph" in data:
             _flatten_jsonld(data["@graph"], out)
+
+
+# Query parameters that never make another page (the spider drops the same ones).
+TRACKING_PARAMS = re.compile(r"^(?:utm_\w+|fbclid|gclid|ref|share|amp)$", re.I)
+
+
+def fold_url(url: str) -> str:
+    """One key per page however it is linked, as the crawler folds URLs
+    (``spiders.portal.canonical_key``): scheme, ``www.``, a trailing slash, the
+    fragment, tracking parameters, parameter order and percent-encoding do not make
+    another page. A relative or empty URL is returned stripped."""
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if not parts.netloc:
+        return url
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    try:
+        port = f":{parts.port}" if parts.port and parts.port not in (80, 443) else ""
+    except ValueError:
+        port = ""
+    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query) if not TRACKING_PARAMS.match(k)))
+    return f"{host}{port}{unquote(parts.path).rstrip('/') or '/'}" + (f"?{query}" if query else "")
 
 
 def _bare_host(host: str | None) -> str:
