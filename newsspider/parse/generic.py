@@ -166,6 +166,7 @@ class Scan:
         self.tag_boxes: list = []
         self.body_props: list = []   # visible itemprop=articleBody elements
         self.microdata: list = []    # (field, value, itemprop, boxes)
+        self.own: dict = {}          # element -> weight of its own text (not in a <p>)
         self.heading_links = 0
         # class+id string -> (noise, date, author, crumb, tags): pages repeat a few class
         # strings on hundreds of elements, each test is a regex search
@@ -231,6 +232,7 @@ class Scan:
                     own += len(child.tail.strip())
             if own >= 25 and tag not in _NO_OWN_WEIGHT:
                 weight += own
+                self.own[el] = own
         if box:
             self.boxed[el] = weight
             self.total[el] = 0
@@ -393,25 +395,36 @@ def scan(doc: Document) -> Scan:
 # --------------------------------------------------------------------------- is it an article?
 
 def looks_like_article(doc: Document) -> tuple[bool, str]:
-    """Article pages announce themselves (JSON-LD type, og:type, article:* meta);
-    listing URLs (category, tag, search, author, home) do not hold one; otherwise a page
-    with a headline and a dense block of paragraphs that is not a list of teasers is."""
-    if doc.jsonld_article is not None:
-        return True, "jsonld"
-    og_type = doc.meta.get("og:type", "").lower()
-    if og_type == "article" or "article:published_time" in doc.meta:
-        return True, "meta:og:type"
+    """Article pages announce themselves (JSON-LD type, og:type, article:* meta), but the
+    page's structure outweighs that claim: a page whose text is a list of teasers, or a
+    home page (its title the site's name, or the site's root URL) without a dense block of
+    text, is no article whatever its metadata says. Without a claim: listing URLs
+    (category, tag, search, author, home) hold none; otherwise a page with a dense block
+    of paragraphs that is not a list of teasers is one."""
+    claim = "jsonld" if doc.jsonld_article is not None else None
+    if claim is None and (doc.meta.get("og:type", "").lower() == "article" or "article:published_time" in doc.meta):
+        claim = "meta:og:type"
     parts = urlsplit(doc.canonical_url or doc.url)
+    home = False
     if parts.scheme in ("http", "https"):
         path, query = parts.path or "/", parts.query
-        if (_LISTING_PATH.search(path) and "id=" not in query) or re.search(r"(?:^|&)(?:s|q|search)=", query):
+        home = path in _HOME_PATHS and not query
+        if claim is None and ((_LISTING_PATH.search(path) and "id=" not in query)
+                              or re.search(r"(?:^|&)(?:s|q|search)=", query)):
             return False, "url"
     sc = scan(doc)
     container = sc.container()
+    weight = sc.total.get(container, 0) if container is not None else 0
+    teasers = _teaser_share(sc, container) if container is not None else 0.0
+    if claim is not None:
+        if teasers >= 0.5:
+            return False, "listing"
+        if (home or _titled_as_site(doc)) and (weight < 400 or teasers >= 0.25):
+            return False, "home"
+        return True, claim
     if container is None:
         return False, "density"
-    weight = sc.total.get(container, 0)
-    if _teaser_share(sc, container) >= 0.5:
+    if teasers >= 0.5:
         return False, "listing"
     paras = sum(1 for p in container.iter("p") if sc.total.get(p, 0) >= 20) or weight // 200
     if weight >= 400 or (weight >= 200 and paras >= 2):
@@ -419,29 +432,86 @@ def looks_like_article(doc: Document) -> tuple[bool, str]:
     return False, "density"
 
 
+def _titled_as_site(doc: Document) -> bool:
+    """The page's claimed headline (JSON-LD, og:title) is the site's own name
+    (og:site_name, application-name, the JSON-LD publisher, the home link's text or
+    logo): a home page's metadata."""
+    art = doc.jsonld_article or {}
+    titles = {match_key(t) for t in (_first_str(art.get("headline")), doc.meta.get("og:title")) if t}
+    titles.discard("")
+    if not titles:
+        return False
+    names = [doc.meta.get("og:site_name"), doc.meta.get("application-name"),
+             _first_str(art.get("publisher")) if isinstance(art.get("publisher"), (dict, list)) else None]
+    for a in scan(doc).body.iter("a"):
+        href = a.get("href") or ""
+        if href and urlsplit(doc.absolute(href)).path in _HOME_PATHS:
+            names.append(text_of(a))
+            names.extend(img.get("alt") for img in a.iter("img"))
+            break
+    return any(match_key(n) in titles for n in names if n)
+
+
 def _teaser_share(sc: Scan, container) -> float:
-    """Share of the container's paragraph text that sits in teaser cards: a paragraph
-    whose parent or grandparent also holds a linked heading (a listing page's excerpts)."""
-    total = sc.total.get(container, 0)
+    """Share of the container's text that sits in teaser cards: a text block (a
+    paragraph, or an element's own text) inside a link, or whose parent or grandparent
+    also holds a linked heading or a headline-long link of its own (a listing's
+    excerpts). Noise boxes inside the container are not counted."""
+    blocks: list = []
+    _text_blocks(sc, container, blocks)
+    total = sum(w for _, w in blocks)
     if not total:
         return 0.0
     teaser = 0
     cards: dict = {}
-    for p in container.iter("p"):
-        w = sc.total.get(p, 0)
-        if not w:
+    for block, w in blocks:
+        if any(x.tag == "a" for x in _ancestors_below(block, container)):
+            teaser += w
             continue
-        for card in (p.getparent(), p.getparent().getparent() if p.getparent() is not None else None):
+        parent = block.getparent()
+        for card in (parent, parent.getparent() if parent is not None else None):
             if card is None or card is container:
                 break
             has = cards.get(card)
             if has is None:
-                has = cards[card] = any(h.find(".//a") is not None or any(x.tag == "a" for x in h.iterancestors())
-                                        for h in card.iter("h2", "h3", "h4", "h5"))
+                has = cards[card] = _has_title_link(card, block)
             if has:
                 teaser += w
                 break
     return teaser / total
+
+
+def _text_blocks(sc: Scan, el, out: list) -> None:
+    total, own, boxed, protected = sc.total, sc.own, sc.boxed, sc.protected
+    for child in el:
+        if not isinstance(child.tag, str) or (child in boxed and child not in protected):
+            continue
+        if child.tag == "p":
+            if total.get(child, 0):
+                out.append((child, total[child]))
+            continue
+        if child in own:
+            out.append((child, own[child]))
+        if total.get(child, 0):
+            _text_blocks(sc, child, out)
+
+
+def _ancestors_below(el, container):
+    for a in el.iterancestors():
+        if a is container:
+            return
+        yield a
+
+
+def _has_title_link(card, block) -> bool:
+    for h in card.iter("h2", "h3", "h4", "h5"):
+        if h.find(".//a") is not None or any(x.tag == "a" for x in h.iterancestors()):
+            return True
+    for a in card.iter("a"):
+        if a.get("href") and block not in a.iterancestors() and a is not block and \
+                not any(x is a for x in block.iterancestors()) and len(text_of(a)) >= 20:
+            return True
+    return False
 
 
 # --------------------------------------------------------------------------- headline
