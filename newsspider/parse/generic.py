@@ -26,7 +26,7 @@ _NOISE_ATTR = re.compile(
     r"(?:^|[\s_-])(?:ads?|advert\w*|adsbygoogle|banner|sponsor\w*|share\w*|sharing|social\w*|"
     r"related\w*|more-news|also-read|read-also|tags?|tag-?list|post-?navigation|nav-links|"
     r"next-prev|prev-next|comments?|respond|subscri\w*|newsletter|breadcrumbs?|author-?box|"
-    r"print|caption|wp-caption-text|sidebar|widget|popular|most-read|fb-\w+|addtoany|"
+    r"print|caption|wp-caption-text|sidebar|widget|popular|most-read|fb-\w+|addtoany|footer\w*|copyright|"
     r"sharethis|td-a-rec|td-adspot-title|jp-relatedposts)(?:$|[\s_-])",
     re.I,
 )
@@ -202,7 +202,7 @@ class Scan:
         if tag in ("h1", "h2", "h3"):
             self._headings.append((el, boxes))
         elif tag == "time":
-            self.times.append(el)
+            self.times.append((el, boxes))
         if flags is not None:
             if flags[1]:
                 self.dated.append(el)
@@ -250,7 +250,7 @@ class Scan:
         if itemprop is not None:
             self._itemprop(el, itemprop, boxes)
         if el.tag == "time":
-            self.times.append(el)
+            self.times.append((el, boxes))
         attr = f"{el.get('class') or ''} {el.get('id') or ''}"
         if len(attr) > 1:
             flags = self._flags(attr)
@@ -464,6 +464,13 @@ def _teaser_share(sc: Scan, container) -> float:
         return 0.0
     teaser = 0
     cards: dict = {}
+    per_card: dict = {}  # how many text blocks each parent / grandparent holds
+    in_blocks = {b for b, _ in blocks}  # links inside a text block are inline links, no titles
+    for block, _ in blocks:
+        parent = block.getparent()
+        for card in (parent, parent.getparent() if parent is not None else None):
+            if card is not None:
+                per_card[card] = per_card.get(card, 0) + 1
     for block, w in blocks:
         if any(x.tag == "a" for x in _ancestors_below(block, container)):
             teaser += w
@@ -474,7 +481,7 @@ def _teaser_share(sc: Scan, container) -> float:
                 break
             has = cards.get(card)
             if has is None:
-                has = cards[card] = _has_title_link(card, block)
+                has = cards[card] = _has_title_link(sc, card, in_blocks, single=per_card.get(card, 0) <= 2)
             if has:
                 teaser += w
                 break
@@ -503,13 +510,22 @@ def _ancestors_below(el, container):
         yield a
 
 
-def _has_title_link(card, block) -> bool:
-    for h in card.iter("h2", "h3", "h4", "h5"):
-        if h.find(".//a") is not None or any(x.tag == "a" for x in h.iterancestors()):
-            return True
-    for a in card.iter("a"):
-        if a.get("href") and block not in a.iterancestors() and a is not block and \
-                not any(x is a for x in block.iterancestors()) and len(text_of(a)) >= 20:
+def _has_title_link(sc: Scan, el, blocks, in_heading: bool = False, single: bool = True) -> bool:
+    """The card holds, outside text blocks and outside noise boxes, a linked heading or
+    (a card of at most two text blocks: an excerpt, not a run of paragraphs with a
+    read-more line) a link as long as a headline."""
+    boxed, protected = sc.boxed, sc.protected
+    for child in el:
+        tag = child.tag
+        if not isinstance(tag, str) or child in blocks or (child in boxed and child not in protected):
+            continue
+        heading = in_heading or tag in ("h2", "h3", "h4", "h5")
+        if tag == "a" and child.get("href"):
+            if heading or child.find(".//h2") is not None or child.find(".//h3") is not None \
+                    or child.find(".//h4") is not None or (single and len(text_of(child)) >= 20):
+                return True
+            continue
+        if _has_title_link(sc, child, blocks, heading, single):
             return True
     return False
 
@@ -882,10 +898,11 @@ def _machine_dates(doc: Document) -> dict[str, tuple[str, str]]:
         for field, value, prop, _ in sorted(sc.microdata, key=lambda m: any(b not in protected for b in m[3])):
             found.setdefault(field, (value, f"microdata:{prop}"))
     if "published" not in found or "updated" not in found:
-        for t in sc.times:
+        protected = sc.protected
+        for t, boxes in sc.times:
             value = t.get("datetime")
-            if not value:
-                continue
+            if not value or any(b not in protected for b in boxes):
+                continue  # a <time> in a sidebar or a related list dates another article
             context = f"{t.get('class') or ''} {t.get('itemprop') or ''}"
             parent = t.getparent()
             if parent is not None:
@@ -995,7 +1012,7 @@ def _stamps(doc: Document):
     sc = scan(doc)
     for _, value, prop, _ in sc.microdata:
         yield value, f"microdata:{prop}"
-    for t in sc.times:
+    for t, _ in sc.times:
         value = t.get("datetime")
         if value:
             yield value, "time[datetime]"
