@@ -240,3 +240,33 @@ def test_tags_without_the_more_news_link(template, more):
     box = f'<div class="post-tags">ট্যাগ: <a href="/tag/boimela">বইমেলা</a> <a href="/tag/dhaka">ঢাকা</a> <a href="/tag/book">বই</a> {more}</div>'
     html = make(template).replace('<div class="block">', box + '<div class="block">')
     assert parse(html)["tags"] == ["বইমেলা", "ঢাকা", "বই"]
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+@pytest.mark.parametrize("cls", ["hidden", "d-none", "sr-only", "screen-reader-text", "visually-hidden"])
+def test_hidden_by_a_framework_class(template, cls):
+    html = make(template)
+    if template == "wordpress":
+        html = html.replace('<span class="author vcard">নিজস্ব প্রতিবেদক</span>', f'<span class="{cls}"><span class="author vcard">satter</span></span>')
+    else:
+        html = html.replace(', "author": {"@type": "Person", "name": "নিজস্ব প্রতিবেদক"}', "")
+        html = html.replace("</h1>", f'</h1><div class="{cls} byline">satter</div>', 1)
+    got = parse(html)
+    assert got["byline"] is None and got["body"] == BODY
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_long_comments_beside_a_short_article_stay_noise(template):
+    comments = '<div id="comments" class="comments-area">' + "".join(
+        f"<p>পাঠকের মন্তব্য {i}: এমন আয়োজন প্রতিবছর হওয়া উচিত, আয়োজকদের ধন্যবাদ জানাই। শিশুদের জন্য আরও বই চাই।</p>"
+        for i in range(12)) + "</div>"
+    html = make(template).replace("</article>", comments + "</article>")
+    got = parse(html)
+    assert got["body"] == BODY
+
+
+def test_outlet_named_as_the_site_is_no_place():
+    html = wordpress(PARAS, extra_head='<meta property="og:site_name" content="দৈনিক যুগান্তর">').replace(
+        '<span class="author vcard">নিজস্ব প্রতিবেদক</span>', '<span class="author vcard">নিজস্ব প্রতিবেদক<br>যুগান্তর</span>')
+    got = parse(html)
+    assert (got["byline"], got["reporter"], got["place"]) == ("নিজস্ব প্রতিবেদক, যুগান্তর", "নিজস্ব প্রতিবেদক", None)

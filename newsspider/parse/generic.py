@@ -296,7 +296,8 @@ class Scan:
             best, best_w = None, max(clean, 1)
             if h1s:
                 for box, w in self.boxed.items():
-                    if w > best_w and any(_near_h1(box, el, b) for el, b in h1s):
+                    if w > best_w and not _NEVER_ARTICLE.search(f"{box.get('class') or ''} {box.get('id') or ''}") \
+                            and any(_near_h1(box, el, b) for el, b in h1s):
                         best, best_w = box, w
             if best is not None:
                 self._protect(best)
@@ -356,18 +357,32 @@ def _near_h1(box, h1, h1_boxes: tuple) -> bool:
     return False
 
 
+# Noise words of boxes that never hold an article (unlike CMS wrappers: widget, sidebar,
+# print, form): the weight rule of Scan._finish does not protect them.
+_NEVER_ARTICLE = re.compile(
+    r"(?:^|[\s_-])(?:comments?|respond|related\w*|share\w*|sharing|social\w*|ads?|advert\w*|sponsor\w*|"
+    r"newsletter|subscri\w*|also-read|read-also|more-news|tags?|breadcrumbs?|author-?box|caption|"
+    r"popular|most-read)(?:$|[\s_-])", re.I)
 _NO_OWN_WEIGHT = frozenset(("a", "li", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6"))
 _MICRODATA_DATES = {"datePublished": "published", "dateCreated": "published", "uploadDate": "published",
                     "dateModified": "updated"}
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 
+_HIDDEN_CLASS = re.compile(r"(?:^|\s)(?:hidden|d-none|hide|sr-only|screen-reader-text|visually-?hidden)(?:$|\s)", re.I)
+
+
 def is_hidden(el) -> bool:
     """Hidden from the reader: ``display:none``/``visibility:hidden`` in ``style``, the
-    ``hidden`` attribute, ``aria-hidden="true"``."""
+    ``hidden`` attribute, ``aria-hidden="true"``, and the hiding classes of common
+    frameworks (``hidden``, ``d-none``, ``sr-only``, ``screen-reader-text`` ...)."""
     style = el.get("style")
-    return ((style is not None and _HIDDEN_STYLE.search(style) is not None)
-            or el.get("hidden") is not None or el.get("aria-hidden") == "true")
+    if (style is not None and _HIDDEN_STYLE.search(style) is not None) \
+            or el.get("hidden") is not None or el.get("aria-hidden") == "true":
+        return True
+    cls = el.get("class")
+    return cls is not None and ("hid" in cls or "none" in cls or "sr-only" in cls or "screen-reader" in cls) \
+        and _HIDDEN_CLASS.search(cls) is not None
 
 
 def _para_weight(p) -> int:
@@ -419,7 +434,7 @@ def looks_like_article(doc: Document) -> tuple[bool, str]:
     if claim is not None:
         if teasers >= 0.5:
             return False, "listing"
-        if (home or _titled_as_site(doc)) and (weight < 400 or teasers >= 0.25):
+        if (weight < 400 or teasers >= 0.25) and (home or _titled_as_site(doc)):
             return False, "home"
         return True, claim
     if container is None:
@@ -844,16 +859,23 @@ def byline_facets(byline: str | None, source: str, site_name: str = "") -> tuple
             place, place_index = m["place"], len(parts) - 1
         elif _looks_like_place(last, site_name):
             place, place_index = last, len(parts) - 1
-    site_key = match_key(site_name) if site_name else ""
     reporter = next((p for i, p in enumerate(parts) if i != place_index and not _OUTLET.search(p)
-                     and (not site_key or match_key(p) != site_key)), None)
+                     and not _is_site(p, site_name)), None)
     return parts, reporter, place
+
+
+def _is_site(part: str, site_name: str) -> bool:
+    """The part names the site ("যুগান্তর" of "দৈনিক যুগান্তর")."""
+    if not site_name:
+        return False
+    key, site = match_key(part), match_key(site_name)
+    return bool(key) and (key == site or (len(key) >= 3 and key in site.split()) or key in site and len(key) >= 6)
 
 
 def _looks_like_place(part: str, site_name: str) -> bool:
     if _ROLE_WORDS.search(part) or _OUTLET.search(part) or re.search(r"[0-9০-৯]", part):
         return False
-    if site_name and match_key(part) == match_key(site_name):
+    if _is_site(part, site_name):
         return False
     words = part.split()
     return len(words) == 1 or match_key(part) in _MULTIWORD_PLACES
@@ -1038,13 +1060,13 @@ _CRUMB_SEPARATORS = re.compile(r"^[\s»>›/|:\-–—→]*$")
 _HOME_PATHS = ("", "/", "/index.php", "/index.html", "/home")
 
 
-def _is_own_crumb(doc: Document, name: str, url, headline_key: str) -> bool:
+def _is_own_crumb(doc: Document, name: str, url, headline_key: str, last: bool = True) -> bool:
     """A breadcrumb item that is the article itself: its URL folds to the page's own
-    (scheme, www., trailing slash, tracking parameters aside), or its name is the
-    headline (or the headline's start, as CMSs cut it)."""
+    (scheme, www., trailing slash, tracking parameters aside), or (the trail's last
+    item) its name is the headline or the headline's start, as CMSs cut it."""
     if isinstance(url, str) and url and fold_url(doc.absolute(url)) in doc.own_keys:
         return True
-    if headline_key:
+    if headline_key and last:
         key = match_key(name)
         return key == headline_key or (len(key) >= 12 and headline_key.startswith(key.rstrip(". …")))
     return False
@@ -1062,7 +1084,7 @@ def breadcrumb_names(doc: Document, headline: str | None = None) -> list[str]:
             items = obj.get("itemListElement") or []
             items = sorted((i for i in items if isinstance(i, dict)),
                            key=lambda i: i.get("position") if isinstance(i.get("position"), (int, float)) else 0)
-            for item in items:
+            for index, item in enumerate(items):
                 target = item.get("item")
                 name = item.get("name") or (target.get("name") if isinstance(target, dict) else None)
                 url = target.get("@id") if isinstance(target, dict) else target
@@ -1071,7 +1093,7 @@ def breadcrumb_names(doc: Document, headline: str | None = None) -> list[str]:
                 name = normalize_text(name)
                 if name.lower() in _HOME_WORDS or (isinstance(url, str) and urlsplit(url).path in ("", "/")):
                     continue
-                if _is_own_crumb(doc, name, url, hk):
+                if _is_own_crumb(doc, name, url, hk, index == len(items) - 1):
                     continue
                 names.append(name)
             if names:
@@ -1104,12 +1126,13 @@ def breadcrumb_names(doc: Document, headline: str | None = None) -> list[str]:
 
 def _trail(doc: Document, el, headline_key: str = "") -> list[str]:
     names = []
-    for a in el.iter("a"):
+    links = list(el.iter("a"))
+    for i, a in enumerate(links):
         name = text_of(a)
         url = doc.absolute(a.get("href") or "")
         if not name or name.lower() in _HOME_WORDS or urlsplit(url).path in _HOME_PATHS:
             continue
-        if _is_own_crumb(doc, name, url, headline_key):
+        if _is_own_crumb(doc, name, url, headline_key, i == len(links) - 1):
             continue
         names.append(name)
     return names
