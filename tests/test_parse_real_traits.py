@@ -122,6 +122,16 @@ def test_zone_setting_is_last_and_profile_first():
     assert got["timezone"] == "America/New_York" and got["sources"]["timezone"].startswith("profile:usbanglanews")
 
 
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_zone_from_the_country_domain(template):
+    html = no_jsonld_date(make(template)).replace("</h1>", '</h1><span class="post-date">প্রকাশিত: ১:০৫ অপরাহ্ণ, মে ১৪, ২০২৫</span>', 1)
+    got = parse(html, "https://www.dainiknamuna.com.bd/news/1")
+    assert got["published"] == "2025-05-14T13:05:00+06:00" and got["sources"]["timezone"] == "host:.bd"
+    got = parse(html.replace('lang="bn"', 'lang="bn-IN"'), "https://www.dainiknamuna.com.bd/news/1")
+    if template == "amp":  # the page's own language region comes before its address
+        assert got["published"] == "2025-05-14T13:05:00+05:30"
+
+
 def test_fixed_offset_when_no_zone_has_it():
     html = head(wordpress(PARAS), '<meta property="article:modified_time" content="2025-05-14T20:00:00+03:00">')
     got = parse(html)

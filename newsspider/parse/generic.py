@@ -991,10 +991,13 @@ def page_zone(doc: Document, setting: str) -> tuple[object, str, str] | None:
     (JSON-LD, meta, microdata, ``<time datetime>``; +00:00 and Z are how CMSs write UTC,
     not the portal's zone), named when the page's region, the crawl's setting or a Bangla
     country zone has that offset at that instant, else kept as a fixed offset; then the
-    region of ``<html lang>`` ("bn-BD"), then ``og:locale`` ("bn_BD")."""
+    region of ``<html lang>`` ("bn-BD"), ``og:locale`` ("bn_BD") or the JSON-LD
+    ``inLanguage``, then the host's country domain (``.bd``, ``.in``)."""
     region_zone, region_source = None, ""
+    art = doc.jsonld_article or {}
     for value, source in ((doc.root.get("lang") or doc.root.get("{http://www.w3.org/XML/1998/namespace}lang"),
-                           "html:lang"), (doc.meta.get("og:locale"), "meta:og:locale")):
+                           "html:lang"), (doc.meta.get("og:locale"), "meta:og:locale"),
+                          (_first_str(art.get("inLanguage")), "jsonld:inLanguage")):
         if value:
             bits = re.split(r"[-_]", value.strip())
             zone = _REGION_ZONES.get(bits[1].upper()) if len(bits) > 1 else None
@@ -1015,6 +1018,10 @@ def page_zone(doc: Document, setting: str) -> tuple[object, str, str] | None:
         return fixed, str(fixed), f"offset:{source}"
     if region_zone:
         return region_zone, region_zone, region_source
+    tld = doc.host.rsplit(".", 1)[-1].upper() if "." in doc.host else ""
+    if tld in _REGION_ZONES:
+        zone = _REGION_ZONES[tld]
+        return zone, zone, f"host:.{tld.lower()}"
     return None
 
 
