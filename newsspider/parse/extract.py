@@ -1,9 +1,16 @@
 """Bytes + URL → article fields: each field from the most reliable source available.
 
 Order per field: the site profile's selector (when the page carries a known
-template), then the generic layer (JSON-LD, meta, ``<h1>``, text density). Dates are
-machine-readable first, then the visible Bangla date interpreted in the portal's time
-zone. ``sources`` records which source gave each field.
+template), then the generic layer (JSON-LD, meta, ``<h1>``, text density; how it
+decides: ``generic``'s docstring). Dates are machine-readable first, then the visible
+Bangla date interpreted in the portal's time zone: the profile's, else what the page
+says, else ``tz`` (the crawl's setting). ``sources`` records which source gave each
+field, and ``sources["timezone"]`` where the zone came from.
+
+Keys beyond the stored ones: ``byline_parts`` (the displayed byline's lines and comma
+parts), ``reporter`` (the reporter's or desk's name without outlet and place),
+``place`` (where the report was filed: "ঢাকা" of "…, ঢাকা থেকে"), ``timezone`` (the
+zone name the dates were read in, or a fixed "UTC+06:00").
 
 Pure functions: no Scrapy, no network, no clock unless ``now`` is left out.
 """

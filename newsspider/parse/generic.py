@@ -4,6 +4,63 @@ One function per field, each taking the shared ``Document`` and returning
 ``(value, source)`` — the source names where the value came from ("jsonld",
 "meta:og:title", "h1", "density", ...) so a wrong field can be traced. Site profiles
 (``profiles/``) try their own selectors first and fall back to these.
+
+How the generic path decides
+----------------------------
+Everything below reads one walk over ``<body>`` (``Scan``): per element the weight of
+its paragraph text (link text excluded) and the candidates for each field. Two rules
+of that walk hold for every field:
+
+* **Hidden is not there.** An element hidden by ``style`` (``display:none``,
+  ``visibility:hidden``), the ``hidden`` attribute, ``aria-hidden="true"`` or a hiding
+  class (``hidden``, ``d-none``, ``sr-only``, ``screen-reader-text``) gives no text to
+  any field; only its microdata ``content``/``datetime`` attributes are read.
+* **Noise never discards the article.** A noise box (ads, share bars, related lists,
+  comments, widgets, sidebars, footers, ``<aside>``/``<nav>``/``<header>``/``<footer>``/
+  ``<figure>``/``<form>``) adds no weight to the page -- unless it holds the article:
+  an ``itemprop=articleBody`` with text inside it, or (boxes that are not comments,
+  related, share, ads ...) it outweighs all text outside boxes and holds, or sits beside,
+  the ``<h1>``. Then it and every box around it count again (CMSs that wrap every block
+  in ``div.widget``, ASP.NET pages inside one ``<form>``). Boxes inside the article stay
+  noise.
+
+Per field, the first that gives a value wins:
+
+* **article or not** (``looks_like_article``): structure beats metadata. Text that is
+  mostly teaser cards (an excerpt beside or inside a headline link) is a listing; a page
+  that claims ``article`` (JSON-LD type, ``og:type``) but has no dense text block and is
+  titled with the site's name or sits at the site's root is a home page. Otherwise the
+  claim holds; without a claim, listing URLs hold none and a dense block makes one.
+* **headline**: the visible ``<h1>``-``<h3>`` that agrees with JSON-LD / ``og:title`` /
+  ``<title>`` (outside noise first) > JSON-LD ``headline`` > ``og:title`` without the site
+  name > a bare ``<h1>`` > ``<title>``.
+* **body**: ``itemprop=articleBody`` holding >= 100 characters > the smallest element
+  holding 70 % of the page's weight, widened to a named body class > ``<article>`` >
+  JSON-LD ``articleBody``.
+* **byline**: JSON-LD ``author`` > ``<meta name=author>`` (and kin) > a visible author /
+  byline / reporter element, as displayed: its lines (``<br>``, blocks) joined by ", ".
+  ``byline_facets`` then gives ``byline_parts``, ``reporter`` (the first part that is not
+  the outlet) and ``place`` (a last part ending in "থেকে", or one word naming no role or
+  outlet); a JSON-LD author list is names only.
+* **published / updated**: JSON-LD > ``<meta>`` (also ``<meta itemprop>``) > microdata
+  (``itemprop=datePublished/dateModified``, the article's before a box's) > ``<time
+  datetime>`` outside boxes > the best visible date line (a publish label, a clock, after
+  the ``<h1>``; never a header's "today"). A stamp without offset and a visible date are
+  read in the portal's zone (``extract._Extraction.zone``): the profile's (by template or
+  host) > an offset other than +00:00 anywhere on the page (``page_zone``) > the region of
+  ``<html lang>`` / ``og:locale`` / JSON-LD ``inLanguage`` (bn-BD: Asia/Dhaka, bn-IN:
+  Asia/Kolkata) > the host's ``.bd``/``.in`` > the crawl's setting. ``sources["timezone"]``
+  says which.
+* **section**: JSON-LD ``articleSection`` > ``article:section`` > the breadcrumb's last
+  item (JSON-LD ``BreadcrumbList`` > a named crumbs element > an unnamed trail before the
+  ``<h1>``), never home and never the article itself: an item whose URL folds to the
+  page's own (``document.fold_url``: scheme, ``www.``, trailing slash, tracking
+  parameters) or a last item named as the headline.
+* **related**: the block after a "আরও খবর" / "সম্পর্কিত খবর" heading, without the article's
+  own text, prev/next links or the page itself.
+* **tags**: a visible tag box's links (no "আরও সংবাদ"/"আরও খবর" link, no category link,
+  only tag URLs when most are) > ``rel=tag`` links > ``article:tag`` / ``news_keywords``
+  > JSON-LD ``keywords``.
 """
 
 from __future__ import annotations
