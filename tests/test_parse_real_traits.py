@@ -167,6 +167,16 @@ def test_byline_lines_reporter_and_place(template, shown, byline, parts, reporte
     assert (got["byline"], got["byline_parts"], got["reporter"], got["place"]) == (byline, parts, reporter, place)
 
 
+@pytest.mark.parametrize("shown", ["নিজস্ব প্রতিবেদক<br>ঢাকা", "নিজস্ব প্রতিবেদক, ঢাকা থেকে"])
+def test_displayed_byline_wins_over_the_same_name_in_metadata(shown):
+    html = amp(PARAS).replace("</h1>", f'</h1><div class="byline">{shown}</div>', 1)
+    got = parse(html)
+    assert got["byline"].startswith("নিজস্ব প্রতিবেদক, ঢাকা") and got["reporter"] == "নিজস্ব প্রতিবেদক"
+    assert got["place"] == "ঢাকা"
+    other = amp(PARAS).replace("</h1>", '</h1><div class="byline">নিজস্ব প্রতিবেদকদল</div>', 1)
+    assert parse(other)["byline"] == "নিজস্ব প্রতিবেদক"  # another name: the metadata's stays
+
+
 def test_jsonld_author_list_has_no_place():
     html = amp(PARAS).replace('{"@type": "Person", "name": "নিজস্ব প্রতিবেদক"}',
                               '[{"@type": "Person", "name": "রহিম"}, {"@type": "Person", "name": "করিম"}]')
@@ -238,6 +248,12 @@ def test_article_titled_as_the_site_with_a_dense_body_stays_an_article():
     html = wordpress(PARAS, extra_head='<meta property="og:title" content="নমুনা"><meta property="og:site_name" content="নমুনা">')
     got = parse(html)
     assert got is not None and got["body"] == BODY
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_the_sites_root_is_no_article_whatever_it_claims(template):
+    html = make(template).replace('<link rel="canonical" href="https://amp.example/news/1">', "")
+    assert parse(html, "https://amp.example/") is None
 
 
 # ------------------------------------------------------------------ 8. tags

@@ -491,6 +491,8 @@ def looks_like_article(doc: Document) -> tuple[bool, str]:
     if claim is not None:
         if teasers >= 0.5:
             return False, "listing"
+        if home:
+            return False, "home"  # the site's root URL is its home page, whatever it claims
         if (weight < 400 or teasers >= 0.25) and (home or _titled_as_site(doc)):
             return False, "home"
         return True, claim
@@ -835,6 +837,20 @@ def _author_name(value) -> str | None:
 
 
 def byline(doc: Document) -> tuple[str | None, str]:
+    """JSON-LD author > meta author > a visible author element. The visible byline wins
+    over the metadata when it shows the same name and more (its outlet, its place: "as
+    displayed")."""
+    structured, source = _structured_byline(doc)
+    shown, shown_source = _visible_byline(doc)
+    if structured:
+        if shown and shown != structured and "," not in structured \
+                and match_key(_BYLINE_SPLIT.split(shown)[0]) == match_key(structured):
+            return shown, shown_source
+        return structured, source
+    return shown, shown_source
+
+
+def _structured_byline(doc: Document) -> tuple[str | None, str]:
     art = doc.jsonld_article
     if art and art.get("author"):
         name = _author_name(art["author"])
@@ -844,6 +860,10 @@ def byline(doc: Document) -> tuple[str | None, str]:
         value = doc.meta.get(key)
         if value and not value.startswith("http") and len(value) < 100:
             return clean_byline(value), f"meta:{key}"
+    return None, "none"
+
+
+def _visible_byline(doc: Document) -> tuple[str | None, str]:
     sc = scan(doc)
     for el in sc.authors:
         if el.tag in ("img", "body", "article", "main") or sc.total.get(el, 0) > 200:
