@@ -34,7 +34,7 @@ from newsspider.parse import generic
 from newsspider.parse.document import Document, NotHTML
 from newsspider.parse.profiles import Profile, profile_for_host, select_profile
 
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"  # 2: issue 14 (widgets, hidden text, microdata, zones, byline facets, home pages)
 DEFAULT_TZ = "America/New_York"
 
 FIELDS = ("url", "headline", "body", "byline", "published", "updated", "section",
