@@ -251,6 +251,18 @@ def test_article_titled_as_the_site_with_a_dense_body_stays_an_article():
 
 
 @pytest.mark.parametrize("template", TEMPLATES)
+def test_an_article_followed_by_many_teaser_cards_stays_an_article(template):
+    long_paras = [p + " " + p for p in PARAS]
+    cards = "".join(f'<div class="card"><h3><a href="/x/{i}">অন্য খবরের শিরোনাম নম্বর {i}</a></h3><p>এই খবরের সংক্ষিপ্ত '
+                    f'অংশ এখানে, যা পাঠককে পুরো খবরটি পড়তে আগ্রহী করে তোলে এবং আরও কিছু কথা বলে {i}।</p></div>'
+                    for i in range(16))
+    html = (wordpress if template == "wordpress" else amp)(long_paras).replace(
+        "</article>", f'</article><div class="latest-section">{cards}</div>')
+    got = parse(html)
+    assert got is not None and got["body"].split("\n\n")[0] == long_paras[0]
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
 def test_the_sites_root_is_no_article_whatever_it_claims(template):
     html = make(template).replace('<link rel="canonical" href="https://amp.example/news/1">', "")
     assert parse(html, "https://amp.example/") is None

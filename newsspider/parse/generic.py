@@ -487,10 +487,10 @@ def looks_like_article(doc: Document) -> tuple[bool, str]:
     sc = scan(doc)
     container = sc.container()
     weight = sc.total.get(container, 0) if container is not None else 0
-    teasers = _teaser_share(sc, container) if container is not None else 0.0
+    teasers, plain = _teaser_share(sc, container) if container is not None else (0.0, 0)
     if claim is not None:
-        if teasers >= 0.5:
-            return False, "listing"
+        if teasers >= 0.5 and plain < 400:
+            return False, "listing"  # teasers and no dominant block of text beside them
         if home:
             return False, "home"  # the site's root URL is its home page, whatever it claims
         if (weight < 400 or teasers >= 0.25) and (home or _titled_as_site(doc)):
@@ -526,17 +526,27 @@ def _titled_as_site(doc: Document) -> bool:
     return any(match_key(n) in titles for n in names if n)
 
 
-def _teaser_share(sc: Scan, container) -> float:
-    """Share of the container's text that sits in teaser cards: a text block (a
-    paragraph, or an element's own text) inside a link, or whose parent or grandparent
-    also holds a linked heading or a headline-long link of its own (a listing's
-    excerpts). Noise boxes inside the container are not counted."""
+def _teaser_share(sc: Scan, container) -> tuple[float, int]:
+    """Share of the container's text that sits in teaser cards, and the weight of the
+    text outside them (``teaser_blocks``)."""
+    blocks = teaser_blocks(sc, container)
+    total = sum(w for _, w, _ in blocks)
+    if not total:
+        return 0.0, 0
+    teaser = sum(w for _, w, t in blocks if t)
+    return teaser / total, total - teaser
+
+
+def teaser_blocks(sc: Scan, container) -> list:
+    """The container's text blocks (a paragraph, or an element's own text; noise boxes
+    skipped) as (block, weight, is_teaser): a teaser is inside a link, or its parent or
+    grandparent also holds a linked heading or a headline-long link of its own (a
+    listing's excerpts). Computed once per container."""
+    cache = sc.__dict__.setdefault("_teasers", {})
+    if container in cache:
+        return cache[container]
     blocks: list = []
     _text_blocks(sc, container, blocks)
-    total = sum(w for _, w in blocks)
-    if not total:
-        return 0.0
-    teaser = 0
     cards: dict = {}
     per_card: dict = {}  # how many text blocks each parent / grandparent holds
     in_blocks = {b for b, _ in blocks}  # links inside a text block are inline links, no titles
@@ -545,21 +555,48 @@ def _teaser_share(sc: Scan, container) -> float:
         for card in (parent, parent.getparent() if parent is not None else None):
             if card is not None:
                 per_card[card] = per_card.get(card, 0) + 1
+    out = []
     for block, w in blocks:
-        if any(x.tag == "a" for x in _ancestors_below(block, container)):
-            teaser += w
+        teaser = any(x.tag == "a" for x in _ancestors_below(block, container))
+        if not teaser:
+            parent = block.getparent()
+            for card in (parent, parent.getparent() if parent is not None else None):
+                if card is None or card is container:
+                    break
+                has = cards.get(card)
+                if has is None:
+                    has = cards[card] = _has_title_link(sc, card, in_blocks, single=per_card.get(card, 0) <= 2)
+                if has:
+                    teaser = True
+                    break
+        out.append((block, w, teaser))
+    cache[container] = out
+    return out
+
+
+def _plain_container(sc: Scan, container):
+    """Inside a container shared by the article and teaser cards: the smallest element
+    holding 70 % of the text outside the cards."""
+    plain: dict = {}
+    for block, w, teaser in teaser_blocks(sc, container):
+        if teaser:
             continue
-        parent = block.getparent()
-        for card in (parent, parent.getparent() if parent is not None else None):
-            if card is None or card is container:
+        node = block
+        while node is not None:
+            plain[node] = plain.get(node, 0) + w
+            if node is container:
                 break
-            has = cards.get(card)
-            if has is None:
-                has = cards[card] = _has_title_link(sc, card, in_blocks, single=per_card.get(card, 0) <= 2)
-            if has:
-                teaser += w
-                break
-    return teaser / total
+            node = node.getparent()
+    node = container
+    while True:
+        best, best_w = None, 0
+        for child in node:
+            w = plain.get(child, 0)
+            if w > best_w:
+                best, best_w = child, w
+        if best is None or best_w < 0.7 * plain.get(node, 0) or best.tag == "p":
+            return node
+        node = best
 
 
 def _text_blocks(sc: Scan, el, out: list) -> None:
@@ -679,6 +716,9 @@ def body_container(doc: Document):
         for el in doc.root.iter("article"):
             return el, "article"
         return None, "none"
+    share, plain = _teaser_share(sc, best)
+    if 0.3 <= share and plain >= 200:
+        best = _plain_container(sc, best)  # the article beside a list of teasers
     for anc in best.iterancestors():
         if anc.tag in ("body", "html"):
             break
