@@ -156,6 +156,27 @@ class Document:
         return frozenset(k for k in (fold_url(self.canonical_url), fold_url(self.url)) if k)
 
     @cached_property
+    def _own_tails(self) -> tuple[str, ...]:
+        """The last path segments of the page's own URLs, as given and unquoted: a URL
+        that contains none of them cannot fold to the page's own (a cheap first test)."""
+        tails = set()
+        for url in (self.canonical_url, self.url):
+            path = urlsplit(url or "").path.rstrip("/")
+            tail = path.rsplit("/", 1)[-1]
+            if not tail:
+                return ("",)  # the root: every URL needs the full comparison
+            tails.update((tail, unquote(tail)))
+        return tuple(tails)
+
+    def is_own(self, url: str) -> bool:
+        """``url`` is this page (compared as the crawler folds URLs, ``fold_url``)."""
+        tails = self._own_tails
+        if not any(t in url for t in tails):
+            if "%" not in url or not any(t in unquote(url) for t in tails):
+                return False
+        return fold_url(self.absolute(url)) in self.own_keys
+
+    @cached_property
     def host(self) -> str:
         return urlsplit(self.url or self.canonical_url).hostname or ""
 

@@ -71,7 +71,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from newsspider.bangla import match_key, normalize_text, parse_iso
-from newsspider.parse.document import NOISE_TAGS, Document, fold_url
+from newsspider.parse.document import NOISE_TAGS, Document
 
 # --------------------------------------------------------------------------- helpers
 
@@ -1029,8 +1029,10 @@ def _machine_dates(doc: Document) -> dict[str, tuple[str, str]]:
                        ("datemodified", "updated")):
         if key in meta:
             found.setdefault(field, (meta[key], f"meta:{key}"))
+    if "published" in found and "updated" in found:
+        return found
     sc = scan(doc)
-    if ("published" not in found or "updated" not in found) and sc.microdata:
+    if sc.microdata:
         # schema.org microdata (<span itemprop=datePublished content=...>): those of the
         # article first, then those in boxes (a related list's teasers)
         protected = sc.protected
@@ -1188,7 +1190,7 @@ def _is_own_crumb(doc: Document, name: str, url, headline_key: str, last: bool =
     """A breadcrumb item that is the article itself: its URL folds to the page's own
     (scheme, www., trailing slash, tracking parameters aside), or (the trail's last
     item) its name is the headline or the headline's start, as CMSs cut it."""
-    if isinstance(url, str) and url and fold_url(doc.absolute(url)) in doc.own_keys:
+    if isinstance(url, str) and url and doc.is_own(url):
         return True
     if headline_key and last:
         key = match_key(name)
@@ -1337,7 +1339,6 @@ def _collect_title(el, parts):
 
 def related_links(doc: Document, block) -> list[dict]:
     out, seen = [], set()
-    own = doc.own_keys
     for a in block.iter("a"):
         href = a.get("href") or ""
         if not href or href.startswith(("#", "javascript:", "mailto:")):
@@ -1349,7 +1350,7 @@ def related_links(doc: Document, block) -> list[dict]:
         if not title or _RELATED_HEADING.match(title):
             continue
         url = doc.absolute(href).split("#")[0]
-        if fold_url(url) in own or url in seen:
+        if url in seen or doc.is_own(url):
             continue
         seen.add(url)
         out.append({"url": url, "title": title})
