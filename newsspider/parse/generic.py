@@ -913,6 +913,10 @@ def _visible_byline(doc: Document) -> tuple[str | None, str]:
                                                                or a.get("rel") == "author")), None)
         if link is not None:
             name = clean_byline(text_of(link))
+            shown = byline_text(el)  # the lines around the link: its outlet, its place
+            if shown != name and match_key(_BYLINE_SPLIT.split(shown)[0]) == match_key(name) \
+                    and not _BYLINE_DATE.search(shown):
+                name = shown
         else:
             name = byline_text(el)
         if 2 <= len(name) < 120 and not _BYLINE_DATE.search(name):
