@@ -271,6 +271,15 @@ def test_the_sites_root_is_no_article_whatever_it_claims(template):
     assert parse(html, "https://amp.example/") is None
 
 
+@pytest.mark.parametrize("url", ["https://www.dhakanews.example/category/national/", "https://www.dhakanews.example/national"])
+def test_a_section_page_claiming_to_be_an_article_is_none(url):
+    from tests.test_parse_pages import PAGES
+    html = (PAGES / "section_listing.html").read_text(encoding="utf-8").replace(
+        '<meta property="og:type" content="website">', '<meta property="og:type" content="article">')
+    html = html.replace('<link rel="canonical" href="https://www.dhakanews.example/national">', "")
+    assert parse(html, url) is None
+
+
 # ------------------------------------------------------------------ 8. tags
 
 @pytest.mark.parametrize("template", TEMPLATES)

@@ -477,12 +477,13 @@ def looks_like_article(doc: Document) -> tuple[bool, str]:
     if claim is None and (doc.meta.get("og:type", "").lower() == "article" or "article:published_time" in doc.meta):
         claim = "meta:og:type"
     parts = urlsplit(doc.canonical_url or doc.url)
-    home = False
+    home = listing_url = False
     if parts.scheme in ("http", "https"):
         path, query = parts.path or "/", parts.query
         home = path in _HOME_PATHS and not query
-        if claim is None and ((_LISTING_PATH.search(path) and "id=" not in query)
-                              or re.search(r"(?:^|&)(?:s|q|search)=", query)):
+        listing_url = bool((_LISTING_PATH.search(path) and "id=" not in query)
+                           or re.search(r"(?:^|&)(?:s|q|search)=", query))
+        if claim is None and listing_url:
             return False, "url"
     sc = scan(doc)
     container = sc.container()
@@ -493,8 +494,8 @@ def looks_like_article(doc: Document) -> tuple[bool, str]:
             return False, "listing"  # teasers and no dominant block of text beside them
         if home:
             return False, "home"  # the site's root URL is its home page, whatever it claims
-        if (weight < 400 or teasers >= 0.25) and (home or _titled_as_site(doc)):
-            return False, "home"
+        if (weight < 400 or teasers >= 0.25) and (listing_url or _titled_as_site(doc)):
+            return False, "home" if not listing_url else "url"
         return True, claim
     if container is None:
         return False, "density"
