@@ -1441,5 +1441,6 @@ __all__ = [
     "text_of", "is_noise", "looks_like_article", "headline", "body_container",
     "body_paragraphs_from", "dedupe_paragraphs", "body_from_jsonld", "byline",
     "machine_dates", "visible_date_texts", "section", "breadcrumb_names",
-    "related_block", "related_links", "images", "tags",
+    "related_block", "related_links", "images", "tags", "is_hidden", "text_lines", "byline_text",
+    "byline_facets", "page_zone", "teaser_blocks",
 ]
