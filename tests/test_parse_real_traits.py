@@ -51,6 +51,17 @@ def test_article_inside_widget_containers(template, itemprop):
 
 
 @pytest.mark.parametrize("template", TEMPLATES)
+def test_widget_article_titled_by_an_h2_under_a_logo_h1(template):
+    html = make(template).replace('<h1 class="entry-title">বইমেলা শুরু</h1>', '<h2 class="entry-title">বইমেলা শুরু</h2>')
+    html = html.replace("<article><h1>বইমেলা শুরু</h1>", "<article><h2>বইমেলা শুরু</h2>")
+    html = html.replace("<body>", '<body><div class="widget" id="widget_1"><h1 class="logo"><a href="/">নমুনা</a></h1></div>', 1)
+    html = html.replace("<article", '<div class="widget" id="widget_14802"><div class="widget_wrap"><article')
+    html = html.replace("</article>", "</article></div></div>" + FOOTER)
+    got = parse(html)
+    assert got["body"] == BODY and got["headline"] == "বইমেলা শুরু"
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
 def test_noise_inside_the_protected_article_stays_noise(template):
     html = make(template).replace("<article", '<div class="widget_wrap"><article').replace("</article>", "</article></div>")
     got = parse(html)

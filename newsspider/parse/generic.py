@@ -340,26 +340,42 @@ class Scan:
     # -- after the walk --------------------------------------------------------
     def _finish(self) -> None:
         """Protect the boxes holding the article: an ``itemprop=articleBody`` with text,
-        else the heaviest box that outweighs all text outside boxes and holds the page's
-        ``<h1>`` (or shares its outermost box with it). Then mark each heading noise when
-        a box around it is not protected."""
+        else the heaviest box (not comments, related, share ...) that outweighs all text
+        outside boxes and holds the headline's heading or sits beside it
+        (``_near_h1``). Then mark each heading noise when a box around it is not
+        protected."""
         for el in self.body_props:
             if self.boxed.get(el, self.total.get(el, 0)) >= 100:
                 self._protect(el)
                 break
         else:
-            clean = self.total.get(self.body, 0)
-            h1s = [(el, b) for el, b in self._headings if el.tag == "h1"]
-            best, best_w = None, max(clean, 1)
-            if h1s:
-                for box, w in self.boxed.items():
-                    if w > best_w and not _NEVER_ARTICLE.search(f"{box.get('class') or ''} {box.get('id') or ''}") \
-                            and any(_near_h1(box, el, b) for el, b in h1s):
-                        best, best_w = box, w
-            if best is not None:
-                self._protect(best)
+            clean = max(self.total.get(self.body, 0), 1)
+            heavy = [(w, box) for box, w in self.boxed.items() if w > clean
+                     and not _NEVER_ARTICLE.search(f"{box.get('class') or ''} {box.get('id') or ''}")]
+            if heavy:
+                anchors = self._headline_headings()
+                best = max(((w, self.order.get(box, 0), box) for w, box in heavy
+                            if any(_near_h1(box, el, b) for el, b in anchors)), default=None, key=lambda t: t[:2])
+                if best is not None:
+                    self._protect(best[2])
         protected = self.protected
         self.headings = [(el, any(b not in protected for b in boxes)) for el, boxes in self._headings]
+
+    def _headline_headings(self) -> list:
+        """(heading, boxes) of the headline: the <h1>-<h3> whose text agrees with the
+        page's title metadata (og:title, JSON-LD headline, <title>), else every <h1>."""
+        doc = self.doc
+        art = doc.jsonld_article or {}
+        title_el = doc.root.find(".//title")
+        known = [match_key(t) for t in (_first_str(art.get("headline")), doc.meta.get("og:title"),
+                                         "".join(title_el.itertext()) if title_el is not None else "") if t]
+        known = [k for k in known if len(k) >= 4]
+        agree = []
+        for el, boxes in self._headings:
+            hk = match_key(text_of(el)) if known else ""
+            if len(hk) >= 4 and any(hk == k or k.startswith(hk) or hk in k for k in known):
+                agree.append((el, boxes))
+        return agree or [(el, b) for el, b in self._headings if el.tag == "h1"]
 
     def _protect(self, el) -> None:
         """``el`` holds the article: the boxes around it count again, up to the body."""
