@@ -143,6 +143,18 @@ def test_zone_from_the_country_domain(template):
         assert got["published"] == "2025-05-14T13:05:00+05:30"
 
 
+@pytest.mark.parametrize("template", TEMPLATES)
+@pytest.mark.parametrize("address,iso", [
+    ("ফোন: +৮৮০ ২ ৯৯৯৯৯৯৯", "+06:00"), ("১২ কারওয়ান বাজার, ঢাকা-১২১৫", "+06:00"), ("Phone: +880-2-9999999", "+06:00"),
+    ("Dhaka office: +880 2 999 9999, New York: +1 (718) 555-0101", "-04:00"), ("৩৭-১৮ ৭৩ স্ট্রিট, জ্যাকসন হাইটস", "-04:00")])
+def test_zone_from_the_portals_address(template, address, iso):
+    html = no_jsonld_date(make(template)).replace("</body>", f"<footer><p>{address}</p></footer></body>")
+    if template == "amp":
+        html = html.replace("</h1>", '</h1><span class="post-date">প্রকাশিত: ১:০৫ অপরাহ্ণ, মে ১৪, ২০২৫</span>', 1)
+    got = parse(html)
+    assert got["published"] == "2025-05-14T13:05:00" + iso
+
+
 def test_fixed_offset_when_no_zone_has_it():
     html = head(wordpress(PARAS), '<meta property="article:modified_time" content="2025-05-14T20:00:00+03:00">')
     got = parse(html)

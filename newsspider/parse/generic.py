@@ -1132,7 +1132,8 @@ def page_zone(doc: Document, setting: str) -> tuple[object, str, str] | None:
     not the portal's zone), named when the page's region, the crawl's setting or a Bangla
     country zone has that offset at that instant, else kept as a fixed offset; then the
     region of ``<html lang>`` ("bn-BD"), ``og:locale`` ("bn_BD") or the JSON-LD
-    ``inLanguage``, then the host's country domain (``.bd``, ``.in``)."""
+    ``inLanguage``, then the host's country domain (``.bd``, ``.in``), then the portal's
+    address in the page's text (+880, a Dhaka postcode)."""
     region_zone, region_source = None, ""
     art = doc.jsonld_article or {}
     for value, source in ((doc.root.get("lang") or doc.root.get("{http://www.w3.org/XML/1998/namespace}lang"),
@@ -1162,7 +1163,16 @@ def page_zone(doc: Document, setting: str) -> tuple[object, str, str] | None:
     if tld in _REGION_ZONES:
         zone = _REGION_ZONES[tld]
         return zone, zone, f"host:.{tld.lower()}"
+    # The portal's own address in its text: a Bangladeshi phone number (+880) or a
+    # Dhaka postcode, and no North American number beside it.
+    m = _BD_ADDRESS.search(doc.text)
+    if m and not _US_PHONE.search(doc.text):
+        return "Asia/Dhaka", "Asia/Dhaka", f"text:{m.group(0).strip()}"
     return None
+
+
+_BD_ADDRESS = re.compile(r"\+\s?(?:880|৮৮০)(?=[\s\-()0-9০-৯])|ঢাকা[\s,-]*(?:1[0-3]\d\d|১[০-৩][০-৯][০-৯])(?![0-9০-৯])")
+_US_PHONE = re.compile(r"\+\s?1[\s.-]?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}|\(\d{3}\)\s?\d{3}-\d{4}")
 
 
 def _stamps(doc: Document):
