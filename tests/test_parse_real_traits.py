@@ -203,6 +203,15 @@ def test_displayed_byline_wins_over_the_same_name_in_metadata(shown):
     assert parse(other)["byline"] == "নিজস্ব প্রতিবেদক"  # another name: the metadata's stays
 
 
+@pytest.mark.parametrize("author", ['{"@type": "Organization", "name": "নমুনা বার্তা"}', '{"@type": "Person", "name": "amp.example"}'])
+def test_publisher_or_domain_as_author_gives_way_to_the_shown_byline(author):
+    html = amp(PARAS).replace('{"@type": "Person", "name": "নিজস্ব প্রতিবেদক"}', author)
+    assert parse(html)["byline"] in (None, "নমুনা বার্তা")  # nothing shown: the organisation at most, never a domain
+    html = html.replace("</h1>", '</h1><div class="byline">রহিম উদ্দিন<br>সিলেট</div>', 1)
+    got = parse(html)
+    assert (got["byline"], got["place"]) == ("রহিম উদ্দিন, সিলেট", "সিলেট")
+
+
 def test_jsonld_author_list_has_no_place():
     html = amp(PARAS).replace('{"@type": "Person", "name": "নিজস্ব প্রতিবেদক"}',
                               '[{"@type": "Person", "name": "রহিম"}, {"@type": "Person", "name": "করিম"}]')

@@ -899,12 +899,32 @@ def byline(doc: Document) -> tuple[str | None, str]:
     displayed")."""
     structured, source = _structured_byline(doc)
     shown, shown_source = _visible_byline(doc)
+    if structured and _DOMAIN.match(structured):
+        structured = None  # "example.com" names the site, not who wrote it
+    if structured and shown and _names_the_site(doc, structured, source):
+        return shown, shown_source  # the publisher as author: the page shows who wrote it
     if structured:
         if shown and shown != structured and "," not in structured \
                 and match_key(_BYLINE_SPLIT.split(shown)[0]) == match_key(structured):
             return shown, shown_source
         return structured, source
     return shown, shown_source
+
+
+_DOMAIN = re.compile(r"^(?:https?://)?(?:www\.)?[\w-]+(?:\.[\w-]+)+/?$", re.I)
+
+
+def _names_the_site(doc: Document, name: str, source: str) -> bool:
+    """The metadata's author is the publisher: the site's name, or a JSON-LD author
+    of type Organization."""
+    site = doc.meta.get("og:site_name")
+    if site and match_key(site) == match_key(name):
+        return True
+    art = doc.jsonld_article or {}
+    author = art.get("author")
+    if source == "jsonld" and isinstance(author, dict):
+        return "Organization" in str(author.get("@type"))
+    return False
 
 
 def _structured_byline(doc: Document) -> tuple[str | None, str]:
