@@ -20,26 +20,31 @@ of that walk hold for every field:
   ``<figure>``/``<form>``) adds no weight to the page -- unless it holds the article:
   an ``itemprop=articleBody`` with text inside it, or (boxes that are not comments,
   related, share, ads ...) it outweighs all text outside boxes and holds, or sits beside,
-  the ``<h1>``. Then it and every box around it count again (CMSs that wrap every block
-  in ``div.widget``, ASP.NET pages inside one ``<form>``). Boxes inside the article stay
-  noise.
+  the headline's heading (the ``<h1>``-``<h3>`` agreeing with og:title / JSON-LD /
+  ``<title>``, else the ``<h1>``). Then it and every box around it count again (CMSs
+  that wrap every block in ``div.widget``, ASP.NET pages inside one ``<form>``). Boxes
+  inside the article stay noise.
 
 Per field, the first that gives a value wins:
 
-* **article or not** (``looks_like_article``): structure beats metadata. Text that is
-  mostly teaser cards (an excerpt beside or inside a headline link) is a listing; a page
-  that claims ``article`` (JSON-LD type, ``og:type``) but has no dense text block and is
-  titled with the site's name or sits at the site's root is a home page. Otherwise the
-  claim holds; without a claim, listing URLs hold none and a dense block makes one.
+* **article or not** (``looks_like_article``): structure beats metadata. A page that
+  claims ``article`` (JSON-LD type, ``og:type``) is none when its text is mostly teaser
+  cards (an excerpt beside or inside a headline link) with no 400-character block beside
+  them, when it is the site's bare root URL, or when its text is weak (< 400 characters,
+  or a quarter teasers) and its URL is a listing's (category, tag, search ...) or its
+  title is the site's name. Otherwise the claim holds; without a claim, listing URLs
+  hold none and a dense block that is not teasers makes one.
 * **headline**: the visible ``<h1>``-``<h3>`` that agrees with JSON-LD / ``og:title`` /
   ``<title>`` (outside noise first) > JSON-LD ``headline`` > ``og:title`` without the site
   name > a bare ``<h1>`` > ``<title>``.
 * **body**: ``itemprop=articleBody`` holding >= 100 characters > the smallest element
-  holding 70 % of the page's weight, widened to a named body class > ``<article>`` >
-  JSON-LD ``articleBody``.
+  holding 70 % of the page's weight (of the text outside teaser cards, when cards share
+  it), widened to a named body class > ``<article>`` > JSON-LD ``articleBody``.
 * **byline**: JSON-LD ``author`` > ``<meta name=author>`` (and kin) > a visible author /
   byline / reporter element, as displayed: its lines (``<br>``, blocks) joined by ", ".
-  ``byline_facets`` then gives ``byline_parts``, ``reporter`` (the first part that is not
+  The visible one wins when it starts with the metadata's name (and shows more), or when
+  the metadata names the publisher (og:site_name, a JSON-LD Organization); a domain is
+  never a byline. ``byline_facets`` then gives ``byline_parts``, ``reporter`` (the first part that is not
   the outlet) and ``place`` (a last part ending in "থেকে", or one word naming no role or
   outlet); a JSON-LD author list is names only.
 * **published / updated**: JSON-LD > ``<meta>`` (also ``<meta itemprop>``) > microdata
@@ -49,8 +54,9 @@ Per field, the first that gives a value wins:
   read in the portal's zone (``extract._Extraction.zone``): the profile's (by template or
   host) > an offset other than +00:00 anywhere on the page (``page_zone``) > the region of
   ``<html lang>`` / ``og:locale`` / JSON-LD ``inLanguage`` (bn-BD: Asia/Dhaka, bn-IN:
-  Asia/Kolkata) > the host's ``.bd``/``.in`` > the crawl's setting. ``sources["timezone"]``
-  says which.
+  Asia/Kolkata) > the host's ``.bd``/``.in`` > the portal's address in its text (+880, a
+  Dhaka postcode; not beside a North American number) > the crawl's setting.
+  ``sources["timezone"]`` says which.
 * **section**: JSON-LD ``articleSection`` > ``article:section`` > the breadcrumb's last
   item (JSON-LD ``BreadcrumbList`` > a named crumbs element > an unnamed trail before the
   ``<h1>``), never home and never the article itself: an item whose URL folds to the
