@@ -25,7 +25,7 @@ from tests.conftest import nfc_deep
 PAGES = Path(__file__).with_name("pages")
 NOW = datetime(2025, 11, 1, tzinfo=timezone.utc)
 KEYS = ("url", "headline", "body", "byline", "published", "updated", "section", "credits",
-        "related", "images", "tags")
+        "related", "images", "tags", "byline_parts", "reporter", "place", "timezone")
 
 
 def load(name: str):

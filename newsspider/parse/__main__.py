@@ -20,7 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m newsspider.parse", description=__doc__.splitlines()[0])
     ap.add_argument("files", nargs="+", metavar="FILE")
     ap.add_argument("--url", default="", help="the page's URL (for relative links; optional)")
-    ap.add_argument("--tz", default=DEFAULT_TZ, help=f"portal time zone for visible dates (default {DEFAULT_TZ})")
+    ap.add_argument("--tz", default=DEFAULT_TZ, help=f"the crawl's time zone, for dates without an offset when neither a profile nor the "
+                         f"page names one (default {DEFAULT_TZ})")
     args = ap.parse_args(argv)
     status = 0
     out = sys.stdout

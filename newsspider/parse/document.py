@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from functools import cached_property
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit
 
 import lxml.etree
 import lxml.html
@@ -159,6 +159,33 @@ class Document:
         return self.url
 
     @cached_property
+    def own_keys(self) -> frozenset[str]:
+        """``fold_url`` of the page's own URLs (canonical and fetched): a link or a
+        breadcrumb item with one of these keys is the page itself."""
+        return frozenset(k for k in (fold_url(self.canonical_url), fold_url(self.url)) if k)
+
+    @cached_property
+    def _own_tails(self) -> tuple[str, ...]:
+        """The last path segments of the page's own URLs, as given and unquoted: a URL
+        that contains none of them cannot fold to the page's own (a cheap first test)."""
+        tails = set()
+        for url in (self.canonical_url, self.url):
+            path = urlsplit(url or "").path.rstrip("/")
+            tail = path.rsplit("/", 1)[-1]
+            if not tail:
+                return ("",)  # the root: every URL needs the full comparison
+            tails.update((tail, unquote(tail)))
+        return tuple(tails)
+
+    def is_own(self, url: str) -> bool:
+        """``url`` is this page (compared as the crawler folds URLs, ``fold_url``)."""
+        tails = self._own_tails
+        if not any(t in url for t in tails):
+            if "%" not in url or not any(t in unquote(url) for t in tails):
+                return False
+        return fold_url(self.absolute(url)) in self.own_keys
+
+    @cached_property
     def host(self) -> str:
         return urlsplit(self.url or self.canonical_url).hostname or ""
 
@@ -208,6 +235,28 @@ def _flatten_jsonld(data, out: list[dict]) -> None:
         out.append(data)
         if "@graph" in data:
             _flatten_jsonld(data["@graph"], out)
+
+
+# Query parameters that never make another page (the spider drops the same ones).
+TRACKING_PARAMS = re.compile(r"^(?:utm_\w+|fbclid|gclid|ref|share|amp)$", re.I)
+
+
+def fold_url(url: str) -> str:
+    """One key per page however it is linked, as the crawler folds URLs
+    (``spiders.portal.canonical_key``): scheme, ``www.``, a trailing slash, the
+    fragment, tracking parameters, parameter order and percent-encoding do not make
+    another page. A relative or empty URL is returned stripped."""
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if not parts.netloc:
+        return url
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    try:
+        port = f":{parts.port}" if parts.port and parts.port not in (80, 443) else ""
+    except ValueError:
+        port = ""
+    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query) if not TRACKING_PARAMS.match(k)))
+    return f"{host}{port}{unquote(parts.path).rstrip('/') or '/'}" + (f"?{query}" if query else "")
 
 
 def _bare_host(host: str | None) -> str:

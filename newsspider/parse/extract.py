@@ -1,9 +1,16 @@
 """Bytes + URL → article fields: each field from the most reliable source available.
 
 Order per field: the site profile's selector (when the page carries a known
-template), then the generic layer (JSON-LD, meta, ``<h1>``, text density). Dates are
-machine-readable first, then the visible Bangla date interpreted in the portal's time
-zone. ``sources`` records which source gave each field.
+template), then the generic layer (JSON-LD, meta, ``<h1>``, text density; how it
+decides: ``generic``'s docstring). Dates are machine-readable first, then the visible
+Bangla date interpreted in the portal's time zone: the profile's, else what the page
+says, else ``tz`` (the crawl's setting). ``sources`` records which source gave each
+field, and ``sources["timezone"]`` where the zone came from.
+
+Keys beyond the stored ones: ``byline_parts`` (the displayed byline's lines and comma
+parts), ``reporter`` (the reporter's or desk's name without outlet and place),
+``place`` (where the report was filed: "ঢাকা" of "…, ঢাকা থেকে"), ``timezone`` (the
+zone name the dates were read in, or a fixed "UTC+06:00").
 
 Pure functions: no Scrapy, no network, no clock unless ``now`` is left out.
 """
@@ -25,13 +32,13 @@ from newsspider.bangla import (
 from newsspider.bangla.dates import FUTURE_TOLERANCE
 from newsspider.parse import generic
 from newsspider.parse.document import Document, NotHTML
-from newsspider.parse.profiles import Profile, select_profile
+from newsspider.parse.profiles import Profile, profile_for_host, select_profile
 
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"  # 2: issue 14 (widgets, hidden text, microdata, zones, byline facets, home pages)
 DEFAULT_TZ = "America/New_York"
 
 FIELDS = ("url", "headline", "body", "byline", "published", "updated", "section",
-          "credits", "related", "images", "tags")
+          "credits", "related", "images", "tags", "byline_parts", "reporter", "place", "timezone")
 
 
 def parse_article(data: bytes | str, url: str = "", *, content_type: str | None = None,
@@ -65,6 +72,7 @@ class _Extraction:
         self.flags: list[str] = []
         self._selected: dict[str, list] = {}
         self._keys: dict[str, str] = {}  # paragraph -> match_key, filled by the body walk
+        self._zone = None
 
     def _select(self, field: str) -> list:
         if self.profile is None:
@@ -96,9 +104,11 @@ class _Extraction:
         containers = self._select("body")
         source = f"profile:{self.profile.id}" if containers else None
         container = containers[0] if containers else None
+        keep = frozenset()
         if container is None:
             container, source = generic.body_container(self.doc)
-        paras = generic.body_paragraphs_from(container, keys=self._keys) if container is not None else []
+            keep = generic.scan(self.doc).protected
+        paras = generic.body_paragraphs_from(container, keys=self._keys, keep=keep) if container is not None else []
         if not paras:
             paras = generic.body_from_jsonld(self.doc)
             source = "jsonld:articleBody" if paras else source
@@ -107,7 +117,26 @@ class _Extraction:
         return paras
 
     def byline(self) -> str | None:
-        return self._profile_text("byline") or self._generic("byline", generic.byline(self.doc))
+        for el in self._select("byline"):
+            text = generic.byline_text(el)
+            if text:
+                self.sources["byline"] = f"profile:{self.profile.id}"
+                return text
+        return self._generic("byline", generic.byline(self.doc))
+
+    def zone(self):
+        """The portal's time zone for dates without an offset: the profile's (a portal the
+        project knows, by template or by host), else what the page says (an offset, its
+        language region), else the crawl's setting. Recorded in sources["timezone"]."""
+        if self._zone is None:
+            profile = self.profile if self.profile is not None and self.profile.timezone else \
+                profile_for_host(self.doc.host)
+            if profile is not None and profile.timezone:
+                self._zone = (profile.timezone, profile.timezone, f"profile:{profile.id}")
+            else:
+                self._zone = generic.page_zone(self.doc, self.tz) or (self.tz, self.tz, "setting")
+            self.sources["timezone"] = self._zone[2]
+        return self._zone[0]
 
     def dates(self) -> dict[str, str | None]:
         """Machine-readable dates first; then the visible Bangla date line (the
@@ -118,7 +147,7 @@ class _Extraction:
         for field, (raw, source) in generic.machine_dates(self.doc).items():
             dt = parse_iso(raw)  # the common case, a full ISO stamp: fast path
             if dt is None or dt.tzinfo is None or dt > self.now + FUTURE_TOLERANCE:
-                dt = parse_date(raw, tz=self.tz, now=self.now)
+                dt = parse_date(raw, tz=self.zone(), now=self.now)
             if dt is not None:
                 found[field] = dt
                 self.sources[field] = source
@@ -136,7 +165,7 @@ class _Extraction:
                 for field in ("published", "updated"):
                     if field in found or field not in parts:
                         continue
-                    dt = parse_date(parts[field], tz=self.tz, now=self.now)
+                    dt = parse_date(parts[field], tz=self.zone(), now=self.now)
                     if dt is not None:
                         found[field] = dt
                         self.sources[field] = source
@@ -148,13 +177,13 @@ class _Extraction:
         return {"published": to_iso(found["published"]) if "published" in found else None,
                 "updated": to_iso(found["updated"]) if "updated" in found else None}
 
-    def section(self) -> str | None:
+    def section(self, headline: str | None = None) -> str | None:
         crumbs = [generic.text_of(a) for a in self._select("section")]
         crumbs = [c for c in crumbs if c]
         if crumbs:
             self.sources["section"] = f"profile:{self.profile.id}"
             return crumbs[-1]
-        return self._generic("section", generic.section(self.doc))
+        return self._generic("section", generic.section(self.doc, headline))
 
     def related(self) -> list[dict]:
         blocks = self._select("related")
@@ -187,18 +216,26 @@ class _Extraction:
         if is_bijoy(body) or is_bijoy(headline or ""):
             self.flags.append("bijoy")
         container = (self._select("body") or [None])[0]
+        byline = self.byline()
+        parts, reporter, place = generic.byline_facets(byline, self.sources.get("byline", ""),
+                                                       doc.meta.get("og:site_name", ""))
         fields = {
             "url": doc.canonical_url or doc.url,
             "headline": normalize_text(headline) if headline else "",
             "body": body,
-            "byline": self.byline(),
+            "byline": byline,
             **self.dates(),
-            "section": self.section(),
+            "section": self.section(headline),
             "credits": credits,
             "related": self.related(),
             "images": generic.images(doc, container),
             "tags": self.tags(),
+            "byline_parts": parts,
+            "reporter": reporter,
+            "place": place,
         }
+        self.zone()
+        fields["timezone"] = self._zone[1]
         fields["sources"] = self.sources
         fields["flags"] = self.flags
         fields["parser"] = f"{self.profile.id if self.profile else 'generic'}@{PARSER_VERSION}"

@@ -4,14 +4,79 @@ One function per field, each taking the shared ``Document`` and returning
 ``(value, source)`` — the source names where the value came from ("jsonld",
 "meta:og:title", "h1", "density", ...) so a wrong field can be traced. Site profiles
 (``profiles/``) try their own selectors first and fall back to these.
+
+How the generic path decides
+----------------------------
+Everything below reads one walk over ``<body>`` (``Scan``): per element the weight of
+its paragraph text (link text excluded) and the candidates for each field. Two rules
+of that walk hold for every field:
+
+* **Hidden is not there.** An element hidden by ``style`` (``display:none``,
+  ``visibility:hidden``), the ``hidden`` attribute, ``aria-hidden="true"`` or a hiding
+  class (``hidden``, ``d-none``, ``sr-only``, ``screen-reader-text``) gives no text to
+  any field; only its microdata ``content``/``datetime`` attributes are read.
+* **Noise never discards the article.** A noise box (ads, share bars, related lists,
+  comments, widgets, sidebars, footers, ``<aside>``/``<nav>``/``<header>``/``<footer>``/
+  ``<figure>``/``<form>``) adds no weight to the page -- unless it holds the article:
+  an ``itemprop=articleBody`` with text inside it, or (boxes that are not comments,
+  related, share, ads ...) it outweighs all text outside boxes and holds, or sits beside,
+  the headline's heading (the ``<h1>``-``<h3>`` agreeing with og:title / JSON-LD /
+  ``<title>``, else the ``<h1>``). Then it and every box around it count again (CMSs
+  that wrap every block in ``div.widget``, ASP.NET pages inside one ``<form>``). Boxes
+  inside the article stay noise.
+
+Per field, the first that gives a value wins:
+
+* **article or not** (``looks_like_article``): structure beats metadata. A page that
+  claims ``article`` (JSON-LD type, ``og:type``) is none when its text is mostly teaser
+  cards (an excerpt beside or inside a headline link) with no 400-character block beside
+  them, when it is the site's bare root URL, or when its text is weak (< 400 characters,
+  or a quarter teasers) and its URL is a listing's (category, tag, search ...) or its
+  title is the site's name. Otherwise the claim holds; without a claim, listing URLs
+  hold none and a dense block that is not teasers makes one.
+* **headline**: the visible ``<h1>``-``<h3>`` that agrees with JSON-LD / ``og:title`` /
+  ``<title>`` (outside noise first) > JSON-LD ``headline`` > ``og:title`` without the site
+  name > a bare ``<h1>`` > ``<title>``.
+* **body**: ``itemprop=articleBody`` holding >= 100 characters > the smallest element
+  holding 70 % of the page's weight (of the text outside teaser cards, when cards share
+  it), widened to a named body class > ``<article>`` > JSON-LD ``articleBody``.
+* **byline**: JSON-LD ``author`` > ``<meta name=author>`` (and kin) > a visible author /
+  byline / reporter element, as displayed: its lines (``<br>``, blocks) joined by ", ".
+  The visible one wins when it starts with the metadata's name (and shows more), or when
+  the metadata names the publisher (og:site_name, a JSON-LD Organization); a domain is
+  never a byline. ``byline_facets`` then gives ``byline_parts``, ``reporter`` (the first part that is not
+  the outlet) and ``place`` (a last part ending in "থেকে", or one word naming no role or
+  outlet); a JSON-LD author list is names only.
+* **published / updated**: JSON-LD > ``<meta>`` (also ``<meta itemprop>``) > microdata
+  (``itemprop=datePublished/dateModified``, the article's before a box's) > ``<time
+  datetime>`` outside boxes > the best visible date line (a publish label, a clock, after
+  the ``<h1>``; never a header's "today"). A stamp without offset and a visible date are
+  read in the portal's zone (``extract._Extraction.zone``): the profile's (by template or
+  host) > an offset other than +00:00 anywhere on the page (``page_zone``) > the region of
+  ``<html lang>`` / ``og:locale`` / JSON-LD ``inLanguage`` (bn-BD: Asia/Dhaka, bn-IN:
+  Asia/Kolkata) > the host's ``.bd``/``.in`` > the portal's address in its text (+880, a
+  Dhaka postcode; not beside a North American number) > the crawl's setting.
+  ``sources["timezone"]`` says which.
+* **section**: JSON-LD ``articleSection`` > ``article:section`` > the breadcrumb's last
+  item (JSON-LD ``BreadcrumbList`` > a named crumbs element > an unnamed trail before the
+  ``<h1>``), never home and never the article itself: an item whose URL folds to the
+  page's own (``document.fold_url``: scheme, ``www.``, trailing slash, tracking
+  parameters) or a last item named as the headline.
+* **related**: the block after a "আরও খবর" / "সম্পর্কিত খবর" heading, without the article's
+  own text, prev/next links or the page itself.
+* **tags**: a visible tag box's links (no "আরও সংবাদ"/"আরও খবর" link, no category link,
+  only tag URLs when most are) > ``rel=tag`` links > ``article:tag`` / ``news_keywords``
+  > JSON-LD ``keywords``.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta, timezone
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
-from newsspider.bangla import match_key, normalize_text
+from newsspider.bangla import match_key, normalize_text, parse_iso
 from newsspider.parse.document import NOISE_TAGS, Document
 
 # --------------------------------------------------------------------------- helpers
@@ -24,7 +89,7 @@ _NOISE_ATTR = re.compile(
     r"(?:^|[\s_-])(?:ads?|advert\w*|adsbygoogle|banner|sponsor\w*|share\w*|sharing|social\w*|"
     r"related\w*|more-news|also-read|read-also|tags?|tag-?list|post-?navigation|nav-links|"
     r"next-prev|prev-next|comments?|respond|subscri\w*|newsletter|breadcrumbs?|author-?box|"
-    r"print|caption|wp-caption-text|sidebar|widget|popular|most-read|fb-\w+|addtoany|"
+    r"print|caption|wp-caption-text|sidebar|widget|popular|most-read|fb-\w+|addtoany|footer\w*|copyright|"
     r"sharethis|td-a-rec|td-adspot-title|jp-relatedposts)(?:$|[\s_-])",
     re.I,
 )
@@ -48,23 +113,42 @@ _HOME_WORDS = {"প্রচ্ছদ", "হোম", "home", "মূলপাত
 
 
 def text_of(el) -> str:
-    """Visible text of an element (noise tags skipped), whitespace collapsed."""
+    """Visible text of an element (noise tags and hidden elements skipped), whitespace
+    collapsed; "" for a hidden element."""
+    if is_hidden(el):
+        return ""
     parts: list[str] = []
     _collect_text(el, parts)
     return normalize_text("".join(parts))
 
 
-def _collect_text(el, parts: list[str]) -> None:
+def _collect_text(el, parts: list, br=" ") -> None:
     if el.text and not _is_noise_tag(el):
         parts.append(el.text)
     for child in el:
-        if not _is_noise_tag(child):
+        if not _is_noise_tag(child) and not is_hidden(child):
             if child.tag == "br":
-                parts.append(" ")
+                parts.append(br)
+            elif br is not _LINE or child.tag not in _BLOCK_TAGS:
+                _collect_text(child, parts, br)
             else:
-                _collect_text(child, parts)
+                parts.append(_LINE)
+                _collect_text(child, parts, br)
+                parts.append(_LINE)
         if child.tail:
             parts.append(child.tail)
+
+
+_LINE = "\n"
+
+
+def text_lines(el) -> list[str]:
+    """Visible text of an element as its lines: ``<br>`` and block elements end a line."""
+    if is_hidden(el):
+        return []
+    parts: list[str] = []
+    _collect_text(el, parts, _LINE)
+    return [t for t in (normalize_text(line) for line in "".join(parts).split(_LINE)) if t]
 
 
 def _is_noise_tag(el) -> bool:
@@ -72,7 +156,10 @@ def _is_noise_tag(el) -> bool:
     return not isinstance(tag, str) or tag in NOISE_TAGS
 
 
-_NOISE_ELEMENTS = ("figure", "figcaption", "aside", "nav", "footer", "header")
+_NOISE_ELEMENTS = ("figure", "figcaption", "aside", "nav", "footer", "header", "form")
+# Never walked: no text in them for any field. ``form`` is a noise *box* instead (an
+# ASP.NET page wraps the whole page, article included, in one <form>).
+_SKIP_TAGS = frozenset(NOISE_TAGS) - {"form"}
 
 
 def is_noise(el) -> bool:
@@ -82,8 +169,7 @@ def is_noise(el) -> bool:
     attr = f"{el.get('class') or ''} {el.get('id') or ''}"
     if attr.strip() and _NOISE_ATTR.search(attr):
         return True
-    style = el.get("style") or ""
-    return "display:none" in style.replace(" ", "")
+    return is_hidden(el)
 
 
 def _first_str(value) -> str | None:
@@ -117,26 +203,41 @@ _LISTING_PATH = re.compile(r"^/(?:$|(?:category|categories|cat|section|tag|tags|
 
 class Scan:
     """What one walk over the tree learns: per element the weight of paragraph text in
-    its subtree (noise skipped), document order, and the candidate elements for each
-    field (headings, dates, authors, breadcrumbs, tag lists). Built once per document."""
+    its subtree, document order, and the candidate elements for each field (headings,
+    dates, authors, breadcrumbs, tag lists, microdata). Built once per document.
+
+    Hidden subtrees (``display:none``, ``visibility:hidden``, ``hidden``,
+    ``aria-hidden="true"``) are not walked: they are no page text for any field (only
+    their microdata ``content``/``datetime`` attributes are read). A noise *box* (a
+    noise element or class: ads, share bars, widgets, sidebars, footers ...) keeps its
+    own weight in ``boxed`` and adds nothing to its ancestors' ``total`` -- until it
+    turns out to hold the article (``_protect``): then it and every box around it count
+    again, so no noise rule can discard the element holding the article."""
 
     def __init__(self, doc: Document):
         self.doc = doc
-        self.total: dict = {}
+        self.total: dict = {}        # element -> paragraph weight it adds to its parent
+        self.boxed: dict = {}        # noise box -> weight of its subtree
+        self.protected: set = set()  # boxes that hold the article
         self.order: dict = {}
-        self.headings: list = []     # (el, in_noise)
+        self.headings: list = []     # (el, in_noise), after _finish
+        self._headings: list = []    # (el, boxes around it)
         self.times: list = []
         self.dated: list = []        # elements whose class/id speaks of a date
         self.authors: list = []
         self.crumbs: list = []
         self.tag_boxes: list = []
+        self.body_props: list = []   # visible itemprop=articleBody elements
+        self.microdata: list = []    # (field, value, itemprop, boxes)
+        self.own: dict = {}          # element -> weight of its own text (not in a <p>)
         self.heading_links = 0
         # class+id string -> (noise, date, author, crumb, tags): pages repeat a few class
         # strings on hundreds of elements, each test is a regex search
         self._attr_flags: dict[str, tuple] = {}
         body = doc.root.find("body")
         self.body = body if body is not None else doc.root
-        self._walk(self.body, False)
+        self._walk(self.body, ())
+        self._finish()
 
     def _flags(self, attr: str) -> tuple:
         flags = self._attr_flags.get(attr)
@@ -146,20 +247,25 @@ class Scan:
                 bool(_AUTHOR_ATTR.search(attr)), "crumb" in attr.lower(), bool(_TAGS_ATTR.search(attr)))
         return flags
 
-    def _walk(self, el, in_noise: bool) -> int:
+    def _walk(self, el, boxes: tuple) -> int:
         order = self.order
         order[el] = len(order)
+        if is_hidden(el):
+            self._hidden(el)
+            return 0
         tag = el.tag
+        itemprop = el.get("itemprop")
+        if itemprop is not None:
+            self._itemprop(el, itemprop, boxes)
         attr = f"{el.get('class') or ''} {el.get('id') or ''}"
-        has_attr = len(attr) > 1
-        flags = self._flags(attr) if has_attr else None
-        # is_noise(el), with the class/id test from the cache
-        noise = in_noise or _is_noise_tag(el) or tag in _NOISE_ELEMENTS or (flags is not None and flags[0]) \
-            or "display:none" in (el.get("style") or "").replace(" ", "")
+        flags = self._flags(attr) if len(attr) > 1 else None
+        box = tag in _NOISE_ELEMENTS or (flags is not None and flags[0])
+        if box:
+            boxes = (*boxes, el)
         if tag in ("h1", "h2", "h3"):
-            self.headings.append((el, noise))
+            self._headings.append((el, boxes))
         elif tag == "time":
-            self.times.append(el)
+            self.times.append((el, boxes))
         if flags is not None:
             if flags[1]:
                 self.dated.append(el)
@@ -170,43 +276,133 @@ class Scan:
             if flags[4]:
                 self.tag_boxes.append(el)
         if tag == "p":
-            weight = 0 if noise else _para_weight(el)
-            self.total[el] = weight
+            weight = _para_weight(el)
             for child in el:  # bylines and dates hide in <p> too; no weight below
-                if isinstance(child.tag, str) and child.tag not in NOISE_TAGS:
-                    self._walk_meta(child)
-            return weight
-        if tag == "a":
-            for child in el.iter("h2", "h3", "h4"):
-                self.heading_links += not noise
-                break
-        total = 0
-        own = len((el.text or "").strip()) if tag not in ("a",) else 0
-        for child in el:
-            ctag = child.tag
-            if isinstance(ctag, str) and ctag not in NOISE_TAGS:
-                total += self._walk(child, noise)
-            if child.tail and ctag != "a":
-                own += len(child.tail.strip())
-        if not noise and own >= 25 and tag not in ("a", "li", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6"):
-            total += own
-        self.total[el] = total
-        return total
+                if isinstance(child.tag, str) and child.tag not in _SKIP_TAGS:
+                    self._walk_meta(child, boxes)
+        else:
+            if tag == "a" and not boxes:
+                for _ in el.iter("h2", "h3", "h4"):
+                    self.heading_links += 1
+                    break
+            weight = 0
+            own = len((el.text or "").strip()) if tag != "a" else 0
+            for child in el:
+                ctag = child.tag
+                if isinstance(ctag, str) and ctag not in _SKIP_TAGS:
+                    weight += self._walk(child, boxes)
+                if child.tail and ctag != "a":
+                    own += len(child.tail.strip())
+            if own >= 25 and tag not in _NO_OWN_WEIGHT:
+                weight += own
+                self.own[el] = own
+        if box:
+            self.boxed[el] = weight
+            self.total[el] = 0
+            return 0
+        self.total[el] = weight
+        return weight
 
-    def _walk_meta(self, el) -> None:
+    def _walk_meta(self, el, boxes: tuple) -> None:
+        """Inside a paragraph: only the candidates (dates, authors, microdata)."""
+        self.order.setdefault(el, len(self.order))
+        if is_hidden(el):
+            self._hidden(el)
+            return
+        itemprop = el.get("itemprop")
+        if itemprop is not None:
+            self._itemprop(el, itemprop, boxes)
+        if el.tag == "time":
+            self.times.append((el, boxes))
+        attr = f"{el.get('class') or ''} {el.get('id') or ''}"
+        if len(attr) > 1:
+            flags = self._flags(attr)
+            if flags[1]:
+                self.dated.append(el)
+            if flags[2]:
+                self.authors.append(el)
+        for child in el:
+            if isinstance(child.tag, str) and child.tag not in _SKIP_TAGS:
+                self._walk_meta(child, boxes)
+
+    def _itemprop(self, el, itemprop: str, boxes: tuple, visible: bool = True) -> None:
+        for prop in itemprop.split():
+            field = _MICRODATA_DATES.get(prop)
+            if field is not None:
+                value = el.get("content") or el.get("datetime") or (text_of(el) if visible else "")
+                if value and value.strip():
+                    self.microdata.append((field, value.strip(), prop, boxes))
+            elif prop == "articleBody" and visible:
+                self.body_props.append(el)
+
+    def _hidden(self, el) -> None:
+        """A hidden subtree: no text, no candidates; machine-readable microdata only."""
         for sub in el.iter():
-            if not isinstance(sub.tag, str):
-                continue
-            self.order.setdefault(sub, len(self.order))
-            attr = f"{sub.get('class') or ''} {sub.get('id') or ''}"
-            if sub.tag == "time":
-                self.times.append(sub)
-            if len(attr) > 1:
-                flags = self._flags(attr)
-                if flags[1]:
-                    self.dated.append(sub)
-                if flags[2]:
-                    self.authors.append(sub)
+            if isinstance(sub.tag, str) and sub.tag != "meta":  # <meta itemprop> is in doc.meta
+                itemprop = sub.get("itemprop")
+                if itemprop is not None and (sub.get("content") or sub.get("datetime")):
+                    self._itemprop(sub, itemprop, (el,), visible=False)
+
+    # -- after the walk --------------------------------------------------------
+    def _finish(self) -> None:
+        """Protect the boxes holding the article: an ``itemprop=articleBody`` with text,
+        else the heaviest box (not comments, related, share ...) that outweighs all text
+        outside boxes and holds the headline's heading or sits beside it
+        (``_near_h1``). Then mark each heading noise when a box around it is not
+        protected."""
+        for el in self.body_props:
+            if self.boxed.get(el, self.total.get(el, 0)) >= 100:
+                self._protect(el)
+                break
+        else:
+            clean = max(self.total.get(self.body, 0), 1)
+            heavy = [(w, box) for box, w in self.boxed.items() if w > clean
+                     and not _NEVER_ARTICLE.search(f"{box.get('class') or ''} {box.get('id') or ''}")]
+            if heavy:
+                anchors = self._headline_headings()
+                best = max(((w, self.order.get(box, 0), box) for w, box in heavy
+                            if any(_near_h1(box, el, b) for el, b in anchors)), default=None, key=lambda t: t[:2])
+                if best is not None:
+                    self._protect(best[2])
+        protected = self.protected
+        self.headings = [(el, any(b not in protected for b in boxes)) for el, boxes in self._headings]
+
+    def _headline_headings(self) -> list:
+        """(heading, boxes) of the headline: the <h1>-<h3> whose text agrees with the
+        page's title metadata (og:title, JSON-LD headline, <title>), else every <h1>."""
+        doc = self.doc
+        art = doc.jsonld_article or {}
+        title_el = doc.root.find(".//title")
+        known = [match_key(t) for t in (_first_str(art.get("headline")), doc.meta.get("og:title"),
+                                         "".join(title_el.itertext()) if title_el is not None else "") if t]
+        known = [k for k in known if len(k) >= 4]
+        agree = []
+        for el, boxes in self._headings:
+            hk = match_key(text_of(el)) if known else ""
+            if len(hk) >= 4 and any(hk == k or k.startswith(hk) or hk in k for k in known):
+                agree.append((el, boxes))
+        return agree or [(el, b) for el, b in self._headings if el.tag == "h1"]
+
+    def _protect(self, el) -> None:
+        """``el`` holds the article: the boxes around it count again, up to the body."""
+        boxed, total, protected = self.boxed, self.total, self.protected
+        delta = None
+        node = el
+        while node is not None:
+            if node in boxed:
+                if node not in protected:
+                    protected.add(node)
+                    if delta is not None:
+                        boxed[node] += delta
+                    delta = boxed[node]
+                elif delta is not None:
+                    boxed[node] += delta
+                total[node] = boxed[node]
+            elif delta is not None:
+                total[node] = total.get(node, 0) + delta
+            if node is self.body:
+                break
+            node = node.getparent()
 
     def container(self):
         """The smallest element holding most (70 %) of the page's paragraph text."""
@@ -221,6 +417,51 @@ class Scan:
             if best is None or best.tag == "p" or best_w < 0.7 * total.get(node, 0):
                 return node if total.get(node, 0) else None
             node = best
+
+
+def _near_h1(box, h1, h1_boxes: tuple) -> bool:
+    """The box holds the <h1>, or lies inside the outermost box around it, or (an <h1>
+    outside every box) sits beside it: the box's parent holds the <h1> within two levels."""
+    if h1_boxes:
+        outer = h1_boxes[0]
+        return box is outer or box in h1_boxes or any(a is outer for a in box.iterancestors())
+    parent = box.getparent()
+    up = h1.getparent()
+    for _ in range(3):
+        if up is None:
+            return False
+        if up is parent:
+            return True
+        up = up.getparent()
+    return False
+
+
+# Noise words of boxes that never hold an article (unlike CMS wrappers: widget, sidebar,
+# print, form): the weight rule of Scan._finish does not protect them.
+_NEVER_ARTICLE = re.compile(
+    r"(?:^|[\s_-])(?:comments?|respond|related\w*|share\w*|sharing|social\w*|ads?|advert\w*|sponsor\w*|"
+    r"newsletter|subscri\w*|also-read|read-also|more-news|tags?|breadcrumbs?|author-?box|caption|"
+    r"popular|most-read)(?:$|[\s_-])", re.I)
+_NO_OWN_WEIGHT = frozenset(("a", "li", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6"))
+_MICRODATA_DATES = {"datePublished": "published", "dateCreated": "published", "uploadDate": "published",
+                    "dateModified": "updated"}
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+
+
+_HIDDEN_CLASS = re.compile(r"(?:^|\s)(?:hidden|d-none|hide|sr-only|screen-reader-text|visually-?hidden)(?:$|\s)", re.I)
+
+
+def is_hidden(el) -> bool:
+    """Hidden from the reader: ``display:none``/``visibility:hidden`` in ``style``, the
+    ``hidden`` attribute, ``aria-hidden="true"``, and the hiding classes of common
+    frameworks (``hidden``, ``d-none``, ``sr-only``, ``screen-reader-text`` ...)."""
+    style = el.get("style")
+    if (style is not None and _HIDDEN_STYLE.search(style) is not None) \
+            or el.get("hidden") is not None or el.get("aria-hidden") == "true":
+        return True
+    cls = el.get("class")
+    return cls is not None and ("hid" in cls or "none" in cls or "sr-only" in cls or "screen-reader" in cls) \
+        and _HIDDEN_CLASS.search(cls) is not None
 
 
 def _para_weight(p) -> int:
@@ -248,25 +489,39 @@ def scan(doc: Document) -> Scan:
 # --------------------------------------------------------------------------- is it an article?
 
 def looks_like_article(doc: Document) -> tuple[bool, str]:
-    """Article pages announce themselves (JSON-LD type, og:type, article:* meta);
-    listing URLs (category, tag, search, author, home) do not hold one; otherwise a page
-    with a headline and a dense block of paragraphs that is not a list of teasers is."""
-    if doc.jsonld_article is not None:
-        return True, "jsonld"
-    og_type = doc.meta.get("og:type", "").lower()
-    if og_type == "article" or "article:published_time" in doc.meta:
-        return True, "meta:og:type"
+    """Article pages announce themselves (JSON-LD type, og:type, article:* meta), but the
+    page's structure outweighs that claim: a page whose text is a list of teasers, or a
+    home page (its title the site's name, or the site's root URL) without a dense block of
+    text, is no article whatever its metadata says. Without a claim: listing URLs
+    (category, tag, search, author, home) hold none; otherwise a page with a dense block
+    of paragraphs that is not a list of teasers is one."""
+    claim = "jsonld" if doc.jsonld_article is not None else None
+    if claim is None and (doc.meta.get("og:type", "").lower() == "article" or "article:published_time" in doc.meta):
+        claim = "meta:og:type"
     parts = urlsplit(doc.canonical_url or doc.url)
+    home = listing_url = False
     if parts.scheme in ("http", "https"):
         path, query = parts.path or "/", parts.query
-        if (_LISTING_PATH.search(path) and "id=" not in query) or re.search(r"(?:^|&)(?:s|q|search)=", query):
+        home = path in _HOME_PATHS and not query
+        listing_url = bool((_LISTING_PATH.search(path) and "id=" not in query)
+                           or re.search(r"(?:^|&)(?:s|q|search)=", query))
+        if claim is None and listing_url:
             return False, "url"
     sc = scan(doc)
     container = sc.container()
+    weight = sc.total.get(container, 0) if container is not None else 0
+    teasers, plain = _teaser_share(sc, container) if container is not None else (0.0, 0)
+    if claim is not None:
+        if teasers >= 0.5 and plain < 400:
+            return False, "listing"  # teasers and no dominant block of text beside them
+        if home:
+            return False, "home"  # the site's root URL is its home page, whatever it claims
+        if (weight < 400 or teasers >= 0.25) and (listing_url or _titled_as_site(doc)):
+            return False, "home" if not listing_url else "url"
+        return True, claim
     if container is None:
         return False, "density"
-    weight = sc.total.get(container, 0)
-    if _teaser_share(sc, container) >= 0.5:
+    if teasers >= 0.5:
         return False, "listing"
     paras = sum(1 for p in container.iter("p") if sc.total.get(p, 0) >= 20) or weight // 200
     if weight >= 400 or (weight >= 200 and paras >= 2):
@@ -274,29 +529,139 @@ def looks_like_article(doc: Document) -> tuple[bool, str]:
     return False, "density"
 
 
-def _teaser_share(sc: Scan, container) -> float:
-    """Share of the container's paragraph text that sits in teaser cards: a paragraph
-    whose parent or grandparent also holds a linked heading (a listing page's excerpts)."""
-    total = sc.total.get(container, 0)
+def _titled_as_site(doc: Document) -> bool:
+    """The page's claimed headline (JSON-LD, og:title) is the site's own name
+    (og:site_name, application-name, the JSON-LD publisher, the home link's text or
+    logo): a home page's metadata."""
+    art = doc.jsonld_article or {}
+    titles = {match_key(t) for t in (_first_str(art.get("headline")), doc.meta.get("og:title")) if t}
+    titles.discard("")
+    if not titles:
+        return False
+    names = [doc.meta.get("og:site_name"), doc.meta.get("application-name"),
+             _first_str(art.get("publisher")) if isinstance(art.get("publisher"), (dict, list)) else None]
+    for a in scan(doc).body.iter("a"):
+        href = a.get("href") or ""
+        if href and urlsplit(doc.absolute(href)).path in _HOME_PATHS:
+            names.append(text_of(a))
+            names.extend(img.get("alt") for img in a.iter("img"))
+            break
+    return any(match_key(n) in titles for n in names if n)
+
+
+def _teaser_share(sc: Scan, container) -> tuple[float, int]:
+    """Share of the container's text that sits in teaser cards, and the weight of the
+    text outside them (``teaser_blocks``)."""
+    blocks = teaser_blocks(sc, container)
+    total = sum(w for _, w, _ in blocks)
     if not total:
-        return 0.0
-    teaser = 0
+        return 0.0, 0
+    teaser = sum(w for _, w, t in blocks if t)
+    return teaser / total, total - teaser
+
+
+def teaser_blocks(sc: Scan, container) -> list:
+    """The container's text blocks (a paragraph, or an element's own text; noise boxes
+    skipped) as (block, weight, is_teaser): a teaser is inside a link, or its parent or
+    grandparent also holds a linked heading or a headline-long link of its own (a
+    listing's excerpts). Computed once per container."""
+    cache = sc.__dict__.setdefault("_teasers", {})
+    if container in cache:
+        return cache[container]
+    blocks: list = []
+    _text_blocks(sc, container, blocks)
     cards: dict = {}
-    for p in container.iter("p"):
-        w = sc.total.get(p, 0)
-        if not w:
+    per_card: dict = {}  # how many text blocks each parent / grandparent holds
+    in_blocks = {b for b, _ in blocks}  # links inside a text block are inline links, no titles
+    for block, _ in blocks:
+        parent = block.getparent()
+        for card in (parent, parent.getparent() if parent is not None else None):
+            if card is not None:
+                per_card[card] = per_card.get(card, 0) + 1
+    out = []
+    for block, w in blocks:
+        teaser = any(x.tag == "a" for x in _ancestors_below(block, container))
+        if not teaser:
+            parent = block.getparent()
+            for card in (parent, parent.getparent() if parent is not None else None):
+                if card is None or card is container:
+                    break
+                has = cards.get(card)
+                if has is None:
+                    has = cards[card] = _has_title_link(sc, card, in_blocks, single=per_card.get(card, 0) <= 2)
+                if has:
+                    teaser = True
+                    break
+        out.append((block, w, teaser))
+    cache[container] = out
+    return out
+
+
+def _plain_container(sc: Scan, container):
+    """Inside a container shared by the article and teaser cards: the smallest element
+    holding 70 % of the text outside the cards."""
+    plain: dict = {}
+    for block, w, teaser in teaser_blocks(sc, container):
+        if teaser:
             continue
-        for card in (p.getparent(), p.getparent().getparent() if p.getparent() is not None else None):
-            if card is None or card is container:
+        node = block
+        while node is not None:
+            plain[node] = plain.get(node, 0) + w
+            if node is container:
                 break
-            has = cards.get(card)
-            if has is None:
-                has = cards[card] = any(h.find(".//a") is not None or any(x.tag == "a" for x in h.iterancestors())
-                                        for h in card.iter("h2", "h3", "h4", "h5"))
-            if has:
-                teaser += w
-                break
-    return teaser / total
+            node = node.getparent()
+    node = container
+    while True:
+        best, best_w = None, 0
+        for child in node:
+            w = plain.get(child, 0)
+            if w > best_w:
+                best, best_w = child, w
+        if best is None or best_w < 0.7 * plain.get(node, 0) or best.tag == "p":
+            return node
+        node = best
+
+
+def _text_blocks(sc: Scan, el, out: list) -> None:
+    total, own, boxed, protected = sc.total, sc.own, sc.boxed, sc.protected
+    for child in el:
+        if not isinstance(child.tag, str) or (child in boxed and child not in protected):
+            continue
+        if child.tag == "p":
+            if total.get(child, 0):
+                out.append((child, total[child]))
+            continue
+        if child in own:
+            out.append((child, own[child]))
+        if total.get(child, 0):
+            _text_blocks(sc, child, out)
+
+
+def _ancestors_below(el, container):
+    for a in el.iterancestors():
+        if a is container:
+            return
+        yield a
+
+
+def _has_title_link(sc: Scan, el, blocks, in_heading: bool = False, single: bool = True) -> bool:
+    """The card holds, outside text blocks and outside noise boxes, a linked heading or
+    (a card of at most two text blocks: an excerpt, not a run of paragraphs with a
+    read-more line) a link as long as a headline."""
+    boxed, protected = sc.boxed, sc.protected
+    for child in el:
+        tag = child.tag
+        if not isinstance(tag, str) or child in blocks or (child in boxed and child not in protected):
+            continue
+        heading = in_heading or tag in ("h2", "h3", "h4", "h5")
+        if tag == "a" and child.get("href"):
+            if heading or child.find(".//h2") is not None or child.find(".//h3") is not None \
+                    or child.find(".//h4") is not None or (single and len(text_of(child)) >= 20):
+                return True
+            continue
+        if _has_title_link(sc, child, blocks, heading, single):
+            return True
+    return False
 
 
 # --------------------------------------------------------------------------- headline
@@ -366,14 +731,17 @@ def body_container(doc: Document):
     text, else the smallest element holding most of the page's paragraph text (noise
     subtrees skipped), widened to a named body class around it."""
     sc = scan(doc)
-    for el in doc.root.iter():
-        if isinstance(el.tag, str) and el.get("itemprop") == "articleBody" and sc.total.get(el, 0) >= 100:
+    for el in sc.body_props:
+        if sc.total.get(el, 0) >= 100:
             return el, "itemprop"
     best = sc.container()
     if best is None:
         for el in doc.root.iter("article"):
             return el, "article"
         return None, "none"
+    share, plain = _teaser_share(sc, best)
+    if 0.3 <= share and plain >= 200:
+        best = _plain_container(sc, best)  # the article beside a list of teasers
     for anc in best.iterancestors():
         if anc.tag in ("body", "html"):
             break
@@ -390,13 +758,14 @@ _BLOCK_TAGS = frozenset(
 )
 
 
-def body_paragraphs_from(container, *, skip=None, keys: dict | None = None) -> list[str]:
+def body_paragraphs_from(container, *, skip=None, keys: dict | None = None, keep=frozenset()) -> list[str]:
     """Paragraphs of a container in page order: block elements and ``<br><br>``
     separate paragraphs; a single ``<br>`` after a sentence end starts a new one, a
     single ``<br>`` mid-sentence is joined with a space. Noise elements are skipped;
-    boilerplate lines, link lists and repeated renderings are dropped."""
+    boilerplate lines, link lists and repeated renderings are dropped. ``keep``: noise
+    boxes that hold the article (``Scan.protected``), walked as any block."""
     lines: list[list] = [[]]
-    _walk(container, lines, skip or (lambda el: False))
+    _walk(container, lines, skip or (lambda el: False), keep)
     paras = []
     for parts in lines:
         paras.extend(_split_on_breaks(parts))
@@ -406,7 +775,7 @@ def body_paragraphs_from(container, *, skip=None, keys: dict | None = None) -> l
 _BR = object()
 
 
-def _walk(el, lines: list[list], skip) -> None:
+def _walk(el, lines: list[list], skip, keep) -> None:
     if el.text:
         lines[-1].append(el.text)
     for child in el:
@@ -415,7 +784,7 @@ def _walk(el, lines: list[list], skip) -> None:
             pass
         elif tag == "br":
             lines[-1].append(_BR)
-        elif is_noise(child) or skip(child):
+        elif (is_noise(child) and child not in keep) or skip(child):
             if tag in _BLOCK_TAGS or tag in ("figure", "aside", "nav"):
                 lines.append([])
         elif tag in _BLOCK_TAGS:
@@ -423,10 +792,10 @@ def _walk(el, lines: list[list], skip) -> None:
                 lines.append([])
             else:
                 lines.append([])
-                _walk(child, lines, skip)
+                _walk(child, lines, skip, keep)
                 lines.append([])
         else:
-            _walk(child, lines, skip)
+            _walk(child, lines, skip, keep)
         if child.tail:
             lines[-1].append(child.tail)
 
@@ -531,6 +900,40 @@ def _author_name(value) -> str | None:
 
 
 def byline(doc: Document) -> tuple[str | None, str]:
+    """JSON-LD author > meta author > a visible author element. The visible byline wins
+    over the metadata when it shows the same name and more (its outlet, its place: "as
+    displayed")."""
+    structured, source = _structured_byline(doc)
+    shown, shown_source = _visible_byline(doc)
+    if structured and _DOMAIN.match(structured):
+        structured = None  # "example.com" names the site, not who wrote it
+    if structured and shown and _names_the_site(doc, structured, source):
+        return shown, shown_source  # the publisher as author: the page shows who wrote it
+    if structured:
+        if shown and shown != structured and "," not in structured \
+                and match_key(_BYLINE_SPLIT.split(shown)[0]) == match_key(structured):
+            return shown, shown_source
+        return structured, source
+    return shown, shown_source
+
+
+_DOMAIN = re.compile(r"^(?:https?://)?(?:www\.)?[\w-]+(?:\.[\w-]+)+/?$", re.I)
+
+
+def _names_the_site(doc: Document, name: str, source: str) -> bool:
+    """The metadata's author is the publisher: the site's name, or a JSON-LD author
+    of type Organization."""
+    site = doc.meta.get("og:site_name")
+    if site and match_key(site) == match_key(name):
+        return True
+    art = doc.jsonld_article or {}
+    author = art.get("author")
+    if source == "jsonld" and isinstance(author, dict):
+        return "Organization" in str(author.get("@type"))
+    return False
+
+
+def _structured_byline(doc: Document) -> tuple[str | None, str]:
     art = doc.jsonld_article
     if art and art.get("author"):
         name = _author_name(art["author"])
@@ -540,6 +943,10 @@ def byline(doc: Document) -> tuple[str | None, str]:
         value = doc.meta.get(key)
         if value and not value.startswith("http") and len(value) < 100:
             return clean_byline(value), f"meta:{key}"
+    return None, "none"
+
+
+def _visible_byline(doc: Document) -> tuple[str | None, str]:
     sc = scan(doc)
     for el in sc.authors:
         if el.tag in ("img", "body", "article", "main") or sc.total.get(el, 0) > 200:
@@ -547,10 +954,95 @@ def byline(doc: Document) -> tuple[str | None, str]:
         # an author link inside the box is the name without its label
         link = next((a for a in el.iter("a") if text_of(a) and ("author" in (a.get("href") or "")
                                                                or a.get("rel") == "author")), None)
-        name = clean_byline(text_of(link if link is not None else el))
-        if 2 <= len(name) < 80 and not _DATE_HINT.search(name):
+        if link is not None:
+            name = clean_byline(text_of(link))
+            shown = byline_text(el)  # the lines around the link: its outlet, its place
+            if shown != name and match_key(_BYLINE_SPLIT.split(shown)[0]) == match_key(name) \
+                    and not _BYLINE_DATE.search(shown):
+                name = shown
+        else:
+            name = byline_text(el)
+        if 2 <= len(name) < 120 and not _BYLINE_DATE.search(name):
             return name, "class:author"
     return None, "none"
+
+
+# a date in an author box (month words alone are no sign: "মেহেদী" begins with মে)
+_BYLINE_DATE = re.compile(r"প্রকাশ|আপডেট|হালনাগাদ|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|[০-৯]{4}|\d{4}|"
+                          r"[0-9০-৯]{1,2}\s*[:：ঃ]\s*[0-9০-৯]{2}")
+
+
+def byline_text(el) -> str:
+    """A byline element as displayed: its lines (``<br>``, blocks) joined by ", ", each
+    without its label; a line that is a date ("প্রকাশ: ...") is not part of it."""
+    lines = [clean_byline(line) for line in text_lines(el)]
+    if len(lines) > 1:
+        lines = [line for line in lines if line and not _PUBLISH_WORDS.search(line) and not _CLOCK.search(line)]
+    return ", ".join(line for line in lines if line)
+
+
+_BYLINE_SPLIT = re.compile(r"\s*[,،|;]\s*|\s+[-–—]\s+")
+_FROM_PLACE = re.compile(r"^(?P<place>.+?)\s+থেকে$")
+_TRAILING_FROM = re.compile(r"^(?P<name>\S+(?:\s+\S+)+?)\s+(?P<place>\S+)\s+থেকে$")
+_ROLE_WORDS = re.compile(
+    r"প্রতিবেদক|প্রতিনিধি|রিপোর্টার|করেসপন্ডেন্ট|সংবাদদাতা|ডেস্ক|ডেক্স|সম্পাদক|বার্তাকক্ষ|লেখক|"
+    r"অনলাইন|নিউজ|desk|reporter|correspondent|staff|online|editor|news", re.I)
+_OUTLET = re.compile(r"\.(?:com|net|org|bd|tv|info|news|কম)\b|ডটকম|\.কম", re.I)
+# places of more than one word (a one-word last part is taken as a place anyway)
+_MULTIWORD_PLACES = {match_key(p) for p in (
+    "নিউ ইয়র্ক", "নিউ জার্সি", "লস অ্যাঞ্জেলেস", "কক্স বাজার", "কক্স’স বাজার", "সাউথ ক্যারোলিনা",
+    "নর্থ ক্যারোলিনা", "কুয়ালা লামপুর", "আবু ধাবি", "নিউ দিল্লি", "ওয়াশিংটন ডিসি", "হং কং")}
+
+
+def byline_facets(byline: str | None, source: str, site_name: str = "") -> tuple[list[str], str | None, str | None]:
+    """(parts, reporter, place) of a displayed byline. Parts: its lines and comma
+    separated pieces. Place: the last part when it ends in "থেকে" ("from"), is a known
+    place of several words, or is one word that names no role and no outlet (the
+    reporter's town after the name: "…, ঢাকা", "…, নিউইয়র্ক"). Reporter: the first part
+    that is neither the outlet (a domain, the site's name) nor the place. A JSON-LD
+    author list is names only: no place."""
+    if not byline:
+        return [], None, None
+    if source.startswith("jsonld"):
+        parts = [p for p in _BYLINE_SPLIT.split(byline) if p]
+        return parts, byline, None
+    parts = [p.strip(_BYLINE_TRIM) for p in _BYLINE_SPLIT.split(byline)]
+    parts = [p for p in parts if p]
+    if not parts:
+        return [], None, None
+    place = None
+    place_index = None
+    if len(parts) == 1:
+        m = _TRAILING_FROM.match(parts[0])
+        if m:
+            return parts, m["name"], m["place"]
+    else:
+        last = parts[-1]
+        m = _FROM_PLACE.match(last)
+        if m:
+            place, place_index = m["place"], len(parts) - 1
+        elif _looks_like_place(last, site_name):
+            place, place_index = last, len(parts) - 1
+    reporter = next((p for i, p in enumerate(parts) if i != place_index and not _OUTLET.search(p)
+                     and not _is_site(p, site_name)), None)
+    return parts, reporter, place
+
+
+def _is_site(part: str, site_name: str) -> bool:
+    """The part names the site ("যুগান্তর" of "দৈনিক যুগান্তর")."""
+    if not site_name:
+        return False
+    key, site = match_key(part), match_key(site_name)
+    return bool(key) and (key == site or (len(key) >= 3 and key in site.split()) or key in site and len(key) >= 6)
+
+
+def _looks_like_place(part: str, site_name: str) -> bool:
+    if _ROLE_WORDS.search(part) or _OUTLET.search(part) or re.search(r"[0-9০-৯]", part):
+        return False
+    if _is_site(part, site_name):
+        return False
+    words = part.split()
+    return len(words) == 1 or match_key(part) in _MULTIWORD_PLACES
 
 
 # --------------------------------------------------------------------------- dates
@@ -559,7 +1051,16 @@ _UPDATE_WORDS = re.compile(r"আপডেট|হালনাগাদ|সর্�
 
 
 def machine_dates(doc: Document) -> dict[str, tuple[str, str]]:
-    """Raw machine-readable dates: {"published"|"updated": (raw, source)}."""
+    """Raw machine-readable dates: {"published"|"updated": (raw, source)}: JSON-LD,
+    then ``<meta>`` (also ``<meta itemprop>``), then microdata, then ``<time datetime>``.
+    Computed once per document."""
+    found = doc.__dict__.get("_machine_dates")
+    if found is None:
+        found = doc.__dict__["_machine_dates"] = _machine_dates(doc)
+    return found
+
+
+def _machine_dates(doc: Document) -> dict[str, tuple[str, str]]:
     found: dict[str, tuple[str, str]] = {}
     art = doc.jsonld_article
     if art:
@@ -575,11 +1076,21 @@ def machine_dates(doc: Document) -> dict[str, tuple[str, str]]:
                        ("datemodified", "updated")):
         if key in meta:
             found.setdefault(field, (meta[key], f"meta:{key}"))
+    if "published" in found and "updated" in found:
+        return found
+    sc = scan(doc)
+    if sc.microdata:
+        # schema.org microdata (<span itemprop=datePublished content=...>): those of the
+        # article first, then those in boxes (a related list's teasers)
+        protected = sc.protected
+        for field, value, prop, _ in sorted(sc.microdata, key=lambda m: any(b not in protected for b in m[3])):
+            found.setdefault(field, (value, f"microdata:{prop}"))
     if "published" not in found or "updated" not in found:
-        for t in scan(doc).times:
+        protected = sc.protected
+        for t, boxes in sc.times:
             value = t.get("datetime")
-            if not value:
-                continue
+            if not value or any(b not in protected for b in boxes):
+                continue  # a <time> in a sidebar or a related list dates another article
             context = f"{t.get('class') or ''} {t.get('itemprop') or ''}"
             parent = t.getparent()
             if parent is not None:
@@ -631,9 +1142,90 @@ def visible_date_texts(doc: Document, limit: int = 12) -> list[tuple[str, str]]:
     return [(t, src) for _, _, t, src in scored[:limit]]
 
 
+# --------------------------------------------------------------------------- time zone
+
+# Zones a page's language region names (only where one zone covers the country).
+_REGION_ZONES = {"BD": "Asia/Dhaka", "IN": "Asia/Kolkata", "NP": "Asia/Kathmandu"}
+# Named zones for an offset a Bangla page carries (no daylight saving in any of them).
+_OFFSET_ZONES = {timedelta(hours=6): "Asia/Dhaka", timedelta(hours=5, minutes=30): "Asia/Kolkata",
+                 timedelta(hours=5, minutes=45): "Asia/Kathmandu"}
+
+
+def page_zone(doc: Document, setting: str) -> tuple[object, str, str] | None:
+    """The time zone the page itself states: (tz for parse_date, its name, source), or
+    None. First a UTC offset other than +00:00 in any machine-readable date of the page
+    (JSON-LD, meta, microdata, ``<time datetime>``; +00:00 and Z are how CMSs write UTC,
+    not the portal's zone), named when the page's region, the crawl's setting or a Bangla
+    country zone has that offset at that instant, else kept as a fixed offset; then the
+    region of ``<html lang>`` ("bn-BD"), ``og:locale`` ("bn_BD") or the JSON-LD
+    ``inLanguage``, then the host's country domain (``.bd``, ``.in``), then the portal's
+    address in the page's text (+880, a Dhaka postcode)."""
+    region_zone, region_source = None, ""
+    art = doc.jsonld_article or {}
+    for value, source in ((doc.root.get("lang") or doc.root.get("{http://www.w3.org/XML/1998/namespace}lang"),
+                           "html:lang"), (doc.meta.get("og:locale"), "meta:og:locale"),
+                          (_first_str(art.get("inLanguage")), "jsonld:inLanguage")):
+        if value:
+            bits = re.split(r"[-_]", value.strip())
+            zone = _REGION_ZONES.get(bits[1].upper()) if len(bits) > 1 else None
+            if zone:
+                region_zone, region_source = zone, f"{source}={value.strip()}"
+                break
+    for raw, source in _stamps(doc):
+        dt = parse_iso(raw)
+        if dt is None or dt.tzinfo is None:
+            continue
+        offset = dt.utcoffset()
+        if not offset:
+            continue
+        for name in (region_zone, setting, _OFFSET_ZONES.get(offset)):
+            if name and dt.astimezone(ZoneInfo(name)).utcoffset() == offset:
+                return name, name, f"offset:{source}"
+        fixed = timezone(offset)
+        return fixed, str(fixed), f"offset:{source}"
+    if region_zone:
+        return region_zone, region_zone, region_source
+    tld = doc.host.rsplit(".", 1)[-1].upper() if "." in doc.host else ""
+    if tld in _REGION_ZONES:
+        zone = _REGION_ZONES[tld]
+        return zone, zone, f"host:.{tld.lower()}"
+    # The portal's own address in its text: a Bangladeshi phone number (+880) or a
+    # Dhaka postcode, and no North American number beside it.
+    m = _BD_ADDRESS.search(doc.text)
+    if m and not _US_PHONE.search(doc.text):
+        return "Asia/Dhaka", "Asia/Dhaka", f"text:{m.group(0).strip()}"
+    return None
+
+
+_BD_ADDRESS = re.compile(r"\+\s?(?:880|৮৮০)(?=[\s\-()0-9০-৯])|ঢাকা[\s,-]*(?:1[0-3]\d\d|১[০-৩][০-৯][০-৯])(?![0-9০-৯])")
+_US_PHONE = re.compile(r"\+\s?1[\s.-]?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}|\(\d{3}\)\s?\d{3}-\d{4}")
+
+
+def _stamps(doc: Document):
+    """Machine-readable date strings on the page, the article's first."""
+    for field, (raw, source) in machine_dates(doc).items():
+        yield raw, source
+    for obj in doc.jsonld:
+        for key in ("datePublished", "dateModified", "dateCreated", "uploadDate"):
+            value = _first_str(obj.get(key))
+            if value:
+                yield value, f"jsonld:{key}"
+    for key, values in doc.meta_all.items():
+        if key.endswith(("_time", "date", "modified", "published")):
+            for value in values:
+                yield value, f"meta:{key}"
+    sc = scan(doc)
+    for _, value, prop, _ in sc.microdata:
+        yield value, f"microdata:{prop}"
+    for t, _ in sc.times:
+        value = t.get("datetime")
+        if value:
+            yield value, "time[datetime]"
+
+
 # --------------------------------------------------------------------------- section
 
-def section(doc: Document) -> tuple[str | None, str]:
+def section(doc: Document, headline: str | None = None) -> tuple[str | None, str]:
     art = doc.jsonld_article
     if art and art.get("articleSection"):
         name = _first_str(art["articleSection"])
@@ -641,7 +1233,7 @@ def section(doc: Document) -> tuple[str | None, str]:
             return normalize_text(name), "jsonld:articleSection"
     if doc.meta.get("article:section"):
         return normalize_text(doc.meta["article:section"]), "meta:article:section"
-    crumbs = breadcrumb_names(doc)
+    crumbs = breadcrumb_names(doc, headline)
     if crumbs:
         return crumbs[-1], "breadcrumb"
     return None, "none"
@@ -651,19 +1243,31 @@ _CRUMB_SEPARATORS = re.compile(r"^[\s»>›/|:\-–—→]*$")
 _HOME_PATHS = ("", "/", "/index.php", "/index.html", "/home")
 
 
-def breadcrumb_names(doc: Document) -> list[str]:
+def _is_own_crumb(doc: Document, name: str, url, headline_key: str, last: bool = True) -> bool:
+    """A breadcrumb item that is the article itself: its URL folds to the page's own
+    (scheme, www., trailing slash, tracking parameters aside), or (the trail's last
+    item) its name is the headline or the headline's start, as CMSs cut it."""
+    if isinstance(url, str) and url and doc.is_own(url):
+        return True
+    if headline_key and last:
+        key = match_key(name)
+        return key == headline_key or (len(key) >= 12 and headline_key.startswith(key.rstrip(". …")))
+    return False
+
+
+def breadcrumb_names(doc: Document, headline: str | None = None) -> list[str]:
     """Breadcrumb trail without home and without the article itself: JSON-LD
     BreadcrumbList, an element named "breadcrumb"/"crumbs", else a short run of links
     before the headline that starts at the home page and is separated by » > / (an
     unnamed trail)."""
-    own = {match_key(doc.canonical_url), match_key(doc.url)}
+    hk = match_key(headline or "")
     for obj in doc.jsonld:
         if "BreadcrumbList" in str(obj.get("@type")):
             names = []
             items = obj.get("itemListElement") or []
             items = sorted((i for i in items if isinstance(i, dict)),
                            key=lambda i: i.get("position") if isinstance(i.get("position"), (int, float)) else 0)
-            for item in items:
+            for index, item in enumerate(items):
                 target = item.get("item")
                 name = item.get("name") or (target.get("name") if isinstance(target, dict) else None)
                 url = target.get("@id") if isinstance(target, dict) else target
@@ -672,14 +1276,14 @@ def breadcrumb_names(doc: Document) -> list[str]:
                 name = normalize_text(name)
                 if name.lower() in _HOME_WORDS or (isinstance(url, str) and urlsplit(url).path in ("", "/")):
                     continue
-                if isinstance(url, str) and match_key(url) in own:
+                if _is_own_crumb(doc, name, url, hk, index == len(items) - 1):
                     continue
                 names.append(name)
             if names:
                 return names
     sc = scan(doc)
     for el in sc.crumbs:
-        names = _trail(doc, el)
+        names = _trail(doc, el, hk)
         if names:
             return names
     h1 = next((el for el, _ in sc.headings), None)
@@ -697,21 +1301,21 @@ def breadcrumb_names(doc: Document) -> list[str]:
             continue
         gaps = [(a.tail or "") for a in links[:-1]]
         if all(g.strip() and _CRUMB_SEPARATORS.match(g) for g in gaps):
-            names = _trail(doc, el)
+            names = _trail(doc, el, hk)
             if names:
                 return names
     return []
 
 
-def _trail(doc: Document, el) -> list[str]:
+def _trail(doc: Document, el, headline_key: str = "") -> list[str]:
     names = []
-    mine = (doc.canonical_url.rstrip("/"), doc.url.rstrip("/"))
-    for a in el.iter("a"):
+    links = list(el.iter("a"))
+    for i, a in enumerate(links):
         name = text_of(a)
         url = doc.absolute(a.get("href") or "")
         if not name or name.lower() in _HOME_WORDS or urlsplit(url).path in _HOME_PATHS:
             continue
-        if url.rstrip("/") in mine:
+        if _is_own_crumb(doc, name, url, headline_key, i == len(links) - 1):
             continue
         names.append(name)
     return names
@@ -792,7 +1396,6 @@ def _collect_title(el, parts):
 
 def related_links(doc: Document, block) -> list[dict]:
     out, seen = [], set()
-    own = {doc.canonical_url.rstrip("/"), doc.url.rstrip("/")}
     for a in block.iter("a"):
         href = a.get("href") or ""
         if not href or href.startswith(("#", "javascript:", "mailto:")):
@@ -804,7 +1407,7 @@ def related_links(doc: Document, block) -> list[dict]:
         if not title or _RELATED_HEADING.match(title):
             continue
         url = doc.absolute(href).split("#")[0]
-        if url.rstrip("/") in own or url in seen:
+        if url in seen or doc.is_own(url):
             continue
         seen.add(url)
         out.append({"url": url, "title": title})
@@ -836,6 +1439,19 @@ def images(doc: Document, container=None) -> list[dict]:
     return out
 
 
+# "more news", "all news": a link to the section's index, not a tag
+_MORE_LINK = re.compile(r"^(?:আরও|আরো|সব|সকল)\s+(?:সংবাদ|খবর|নিউজ)|^(?:more|all)\s+(?:news|stories)|^(?:আরও|আরো|more)\b",
+                        re.I)
+
+
+def _not_a_tag(a) -> bool:
+    """A link of a tag box that is not a tag: "আরও সংবাদ"/"আরও খবর" (more news), a
+    category link (WordPress ``rel="category tag"``)."""
+    if "category" in (a.get("rel") or "").split():
+        return True
+    return bool(_MORE_LINK.match(text_of(a).strip(_TITLE_BULLETS + " ")))
+
+
 def tags(doc: Document) -> list[str]:
     """Visible tag links first (what the page shows), then ``article:tag``, JSON-LD
     ``keywords`` and ``news_keywords`` (the site-wide ``keywords`` meta is SEO noise)."""
@@ -844,12 +1460,16 @@ def tags(doc: Document) -> list[str]:
     for el in sc.tag_boxes:
         if el.tag in ("body", "html", "article", "main") or sc.total.get(el, 0) >= 200:
             continue
-        links = [a for a in el.iter("a") if a.get("href")]
+        links = [a for a in el.iter("a") if a.get("href") and not _not_a_tag(a)]
+        tagged = [a for a in links if _TAG_HREF.search(a.get("href") or "")]
+        if tagged and len(tagged) * 2 >= len(links):
+            links = tagged  # the box's other links (a section index) are no tags
         if links:
             found = [text_of(a) for a in links]
             break
     if not found:
-        found = [text_of(a) for a in doc.root.iter("a") if "tag" in (a.get("rel") or "").split()]
+        found = [text_of(a) for a in doc.root.iter("a")
+                 if "tag" in (rel := (a.get("rel") or "").split()) and "category" not in rel and not _not_a_tag(a)]
     if not found:
         for key in ("article:tag", "news_keywords"):
             for value in doc.meta_all.get(key, ()):
@@ -873,5 +1493,6 @@ __all__ = [
     "text_of", "is_noise", "looks_like_article", "headline", "body_container",
     "body_paragraphs_from", "dedupe_paragraphs", "body_from_jsonld", "byline",
     "machine_dates", "visible_date_texts", "section", "breadcrumb_names",
-    "related_block", "related_links", "images", "tags",
+    "related_block", "related_links", "images", "tags", "is_hidden", "text_lines", "byline_text",
+    "byline_facets", "page_zone", "teaser_blocks",
 ]

@@ -34,7 +34,8 @@ class Profile:
     # URL paths of article pages and of section (listing) pages, for the spider
     article_paths: tuple[str, ...] = ()
     section_paths: tuple[str, ...] = ()
-    timezone: str = "America/New_York"
+    # The portal's zone, for dates printed without an offset (None: what the page says)
+    timezone: str | None = None
     valid_from: date | None = None
     valid_to: date | None = None
 
@@ -80,6 +81,17 @@ def all_profiles() -> list[Profile]:
 
 
 _PROFILES: list[Profile] | None = None
+
+
+def profile_for_host(host: str) -> Profile | None:
+    """The newest profile of the portal served at ``host`` (also when its template
+    changed and no signature matches: the portal's settings, e.g. its zone, still hold)."""
+    global _PROFILES
+    if _PROFILES is None:
+        _PROFILES = all_profiles()
+    host = (host or "").lower()
+    matching = [p for p in _PROFILES if host in p.hosts]
+    return max(matching, key=lambda p: p.valid_from or date.min) if matching else None
 
 
 def select_profile(doc: Document) -> Profile | None:

@@ -34,6 +34,7 @@ V1 = Profile(
     },
     article_paths=(r"^/news/\d+/?$",),
     section_paths=(r"^/category/[^/]+/?(?:page/\d+/?)?$",),
+    timezone="America/New_York",  # Brooklyn, New York (shared/reference/portal.md)
     valid_from=date(2020, 1, 1),
 )
 
