@@ -38,6 +38,10 @@ class Article:
     headline: str
     body: str                     # paragraphs joined by "\n\n"
     byline: str | None = None
+    reporter: str | None = None   # the byline's reporter or desk, without outlet and place
+    place: str | None = None      # where the report was filed
+    byline_parts: list[str] = field(default_factory=list)
+    timezone: str | None = None   # the zone offset-less dates were read in
     published: str | None = None  # ISO 8601 with offset after NormalizePipeline
     updated: str | None = None
     section: str | None = None
@@ -59,7 +63,9 @@ class Article:
         """An article from ``parse_article``'s fields and the response they came from."""
         return cls(
             url=fields["url"], fetched_url=raw.url, headline=fields["headline"], body=fields["body"],
-            byline=fields["byline"], published=fields["published"], updated=fields["updated"],
+            byline=fields["byline"], reporter=fields.get("reporter"), place=fields.get("place"),
+            byline_parts=fields.get("byline_parts") or [], timezone=fields.get("timezone"),
+            published=fields["published"], updated=fields["updated"],
             section=fields["section"], credits=fields["credits"], related=fields["related"],
             images=fields["images"], tags=fields["tags"], sources=fields["sources"],
             flags=fields["flags"], status=raw.status, fetched_at=raw.fetched_at,

@@ -25,7 +25,7 @@ Nothing here imports Scrapy: the parsers and the browse plugins fold URLs the sa
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
 
@@ -48,8 +48,14 @@ def _host(hostname: str | None) -> str:
 
 def fold(url: str) -> str:
     """One key per page however it is linked: scheme, ``www.``, default ports, trailing
-    slash, fragment and tracking parameters do not make another page."""
+    slash, fragment, tracking parameters, parameter order and percent-encoding of the
+    path do not make another page. The crawler (crawl state, one fetch per article),
+    the parsers (is this link the page itself?) and the browser (Memento look-ups) all
+    fold with this. A relative or empty URL is returned stripped."""
+    url = (url or "").strip()
     parts = urlsplit(url)
+    if not parts.netloc:
+        return url
     host = _host(parts.hostname)
     try:
         port = parts.port
@@ -57,7 +63,7 @@ def fold(url: str) -> str:
         port = None
     port_text = f":{port}" if port and port != DEFAULT_PORTS.get(parts.scheme.lower()) else ""
     query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query) if not TRACKING_PARAMS.match(k)))
-    return f"{host}{port_text}{parts.path.rstrip('/') or '/'}" + (f"?{query}" if query else "")
+    return f"{host}{port_text}{unquote(parts.path).rstrip('/') or '/'}" + (f"?{query}" if query else "")
 
 
 def clean_url(url: str) -> str:

@@ -38,6 +38,10 @@ def normalize_article(a: Article, tz: str = "America/New_York") -> Article:
     a.body = normalize_body(a.body or "")
     a.byline = normalize_text(a.byline) if a.byline else None
     a.byline = a.byline or None
+    a.reporter = normalize_text(a.reporter) or None if a.reporter else None
+    a.place = normalize_text(a.place) or None if a.place else None
+    a.byline_parts = [p for p in (normalize_text(p) for p in a.byline_parts) if p]
+    tz = a.timezone or tz  # the zone the parser found for this portal, else the crawl's
     a.section = normalize_text(a.section) if a.section else None
     a.section = a.section or None
     for name in ("published", "updated"):

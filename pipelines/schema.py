@@ -50,7 +50,9 @@ ARTICLE_COLUMNS = {
     "published": str,
     "updated": str,
     "section": str,
-    "byline": str,
+    "byline": str,     # as displayed, its lines joined by ", "
+    "reporter": str,   # the byline's reporter or desk, without outlet and place
+    "place": str,      # where the report was filed ("ঢাকা" of "…, ঢাকা থেকে")
     "versions": int,
     "first_seen": str,
     "last_seen": str,
@@ -61,6 +63,8 @@ ARTICLE_COLUMNS = {
     "tags": str,       # JSON list of str
     "sources": str,    # JSON {field: source}
     "images": str,     # JSON list of {"url", "caption"}
+    "byline_parts": str,  # JSON list: the displayed byline's lines and comma parts
+    "timezone": str,   # the zone offset-less dates were read in (sources.timezone: why)
     "headline": str,
     "body": str,
 }
@@ -121,9 +125,16 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
 
 
 def _create_v2(db: sqlite_utils.Database) -> None:
-    """v2: ``archive_info``, what the archive holds (``portal``: the base URL it was first
+    """v2: ``articles.reporter``, ``place``, ``byline_parts``, ``timezone``, and
+    ``archive_info``, what the archive holds (``portal``: the base URL it was first
     crawled from; ``portal_kind``: ``real`` or ``sample``; ``first_crawl``)."""
     db["archive_info"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
+    # the byline's parts (parser version 2); an archive made by v1 gets them at its end
+    columns = db["articles"].columns_dict
+    for name in ("reporter", "place", "byline_parts", "timezone"):
+        if name not in columns:
+            db["articles"].add_column(name, str)
+    db["articles"].create_index(["reporter"], if_not_exists=True)
 
 
 def archive_info(conn) -> dict:

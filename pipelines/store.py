@@ -303,6 +303,8 @@ class Archive:
         ).fetchone()
         values = {
             "url": a.url, "headline": a.headline, "body": a.body, "byline": a.byline,
+            "reporter": a.reporter, "place": a.place, "timezone": a.timezone,
+            "byline_parts": json.dumps(a.byline_parts, ensure_ascii=False),
             "published": a.published, "updated": a.updated, "section": a.section,
             "images": json.dumps(a.images, ensure_ascii=False),
             "tags": json.dumps(a.tags, ensure_ascii=False),
@@ -413,10 +415,13 @@ class Archive:
             previous = content
         latest = versions[-1][0]
         self.conn.execute(
-            """UPDATE articles SET headline = ?, body = ?, byline = ?, published = ?, updated = ?,
+            """UPDATE articles SET headline = ?, body = ?, byline = ?, reporter = ?, place = ?, byline_parts = ?,
+               timezone = ?, published = ?, updated = ?,
                section = ?, images = ?, tags = ?, sources = ?, flags = ?, parser = ?, content_hash = ?,
                versions = ? WHERE id = ?""",
-            [latest.headline, latest.body, latest.byline, latest.published, latest.updated, latest.section,
+            [latest.headline, latest.body, latest.byline, latest.reporter, latest.place,
+             json.dumps(latest.byline_parts, ensure_ascii=False), latest.timezone,
+             latest.published, latest.updated, latest.section,
              json.dumps(latest.images, ensure_ascii=False), json.dumps(latest.tags, ensure_ascii=False),
              json.dumps(latest.sources, ensure_ascii=False, sort_keys=True),
              json.dumps(latest.flags, ensure_ascii=False), latest.parser, versions[-1][2], len(versions),

@@ -345,7 +345,7 @@ def test_articles_table_defaults_and_facets(edited, adb):
     newest = adb.execute("SELECT max(published) FROM articles").fetchone()[0]
     assert published[0] == newest
     facets = data["facet_results"]
-    assert {"section", "byline", "agency", "published"} <= set(facets)
+    assert {"section", "reporter", "agency", "published"} <= set(facets)
     agency_counts = {r["value"]: r["count"] for r in facets["agency"]["results"]}
     expected = dict(adb.execute("SELECT agency, count(*) FROM credits GROUP BY agency").fetchall())
     assert agency_counts == {k: v for k, v in expected.items() if k in agency_counts}

@@ -13,14 +13,17 @@ as fundus does with its precomputed article document.
 
 from __future__ import annotations
 
+
 import json
 import re
 from functools import cached_property
-from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import lxml.etree
 import lxml.html
 from w3lib.encoding import html_to_unicode
+
+from newsspider.urls import fold
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -237,26 +240,12 @@ def _flatten_jsonld(data, out: list[dict]) -> None:
             _flatten_jsonld(data["@graph"], out)
 
 
-# Query parameters that never make another page (the spider drops the same ones).
-TRACKING_PARAMS = re.compile(r"^(?:utm_\w+|fbclid|gclid|ref|share|amp)$", re.I)
-
 
 def fold_url(url: str) -> str:
-    """One key per page however it is linked, as the crawler folds URLs
-    (``spiders.portal.canonical_key``): scheme, ``www.``, a trailing slash, the
-    fragment, tracking parameters, parameter order and percent-encoding do not make
-    another page. A relative or empty URL is returned stripped."""
-    url = (url or "").strip()
-    parts = urlsplit(url)
-    if not parts.netloc:
-        return url
-    host = (parts.hostname or "").lower().removeprefix("www.")
-    try:
-        port = f":{parts.port}" if parts.port and parts.port not in (80, 443) else ""
-    except ValueError:
-        port = ""
-    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query) if not TRACKING_PARAMS.match(k)))
-    return f"{host}{port}{unquote(parts.path).rstrip('/') or '/'}" + (f"?{query}" if query else "")
+    """One key per page however it is linked, exactly as the crawler folds URLs
+    (``newsspider.urls.fold``: scheme, ``www.``, a trailing slash, the fragment, tracking
+    parameters, parameter order and percent-encoding do not make another page)."""
+    return fold(url)
 
 
 def _bare_host(host: str | None) -> str:
