@@ -182,10 +182,34 @@ def test_second_run_started_together_exits_with_the_lock_message(server, tmp_pat
 
 
 def test_exit_status_is_1_when_nothing_can_be_fetched(tmp_path):
-    from tests.conftest import free_port
+    """The portal answers connections but breaks every request."""
+    import socket
+    import threading
 
-    result = run_crawl(f"http://127.0.0.1:{free_port()}/", tmp_path / "a.db",
-                       settings={"RETRY_TIMES": "0"}, timeout=120)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    stop = threading.Event()
+
+    def reset_all():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            conn.close()
+
+    thread = threading.Thread(target=reset_all, daemon=True)
+    thread.start()
+    try:
+        result = run_crawl(f"http://127.0.0.1:{listener.getsockname()[1]}/", tmp_path / "a.db",
+                           settings={"RETRY_TIMES": "0"}, timeout=120)
+    finally:
+        stop.set()
+        thread.join(2)
+        listener.close()
     assert result.returncode == 1
     assert b"no page could be fetched" in result.stderr
     run = last_run(tmp_path / "a.db")

@@ -575,8 +575,8 @@ def test_a_deleted_lock_file_does_not_let_a_second_crawl_run(tmp_path):
 def test_a_killed_reparse_leaves_no_worker_holding_the_lock(tmp_path):
     portal = SamplePortal(articles=72)
     archive = tmp_path / "a.db"
-    with HostilePortal(portal) as server:
-        assert crawl(server, archive).returncode == 0
+    server = HostilePortal(portal).__enter__()
+    assert crawl(server, archive).returncode == 0
     # a reparse slowed down so that it is killed mid-way, its workers alive
     slow = tmp_path / "sitecustomize.py"
     slow.write_text("import time, newsspider.reparse as r\nreal = r.parse_response\n"
@@ -590,10 +590,10 @@ def test_a_killed_reparse_leaves_no_worker_holding_the_lock(tmp_path):
     reparse.send_signal(signal.SIGKILL)
     reparse.wait()
     try:
-        with HostilePortal(portal) as server:
-            again = crawl(server, archive)
+        again = crawl(server, archive)
         assert again.returncode == 0, again.log[-2000:]
     finally:
+        server.__exit__(None, None, None)
         for pid in children:
             try:
                 os.kill(pid, signal.SIGKILL)
