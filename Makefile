@@ -27,7 +27,7 @@ test: $(STAMP) browser ## the whole test suite
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-lohit-beng-bengali >/dev/null) \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-lohit-beng-bengali fonts-noto-core >/dev/null) \
 	      || { echo "could not install chromium"; [ "$$CI" != true ]; }; \
 	  else echo "chromium missing and not root: the browser tests will skip"; fi; }
 

@@ -71,6 +71,15 @@ except ImportError:  # pragma: no cover
         return f"{host}{port_text}{parts.path.rstrip('/') or '/'}" + (f"?{query}" if query else "")
 
 PLUGIN = "newsspider"
+
+# Datasette 0.65's default exception handler prints every handled exception with
+# rich.print_exception() when rich is importable (any package may bring it: typer
+# does), and rich raises "Value for 'trace' required" outside an except block, which
+# turns every 404 (a POST to the write API included) into a 500. The handler needs no
+# console pretty-printer: switch it off.
+import datasette.handle_exception as _datasette_errors  # noqa: E402
+
+_datasette_errors.rich = None
 BODY_TABLES = {"articles", "versions", "article_versions", None}
 ID_LINKS = {  # query-result column -> table it points into
     "article_id": "articles",
@@ -333,6 +342,9 @@ async def query_chart(datasette, database, query_name, request):
 def extra_template_vars(template, database, table, columns, view_name, request, datasette):
     async def inner():
         out = {}
+        sample = await sample_archives(datasette)
+        if sample:
+            out["newsspider_sample"] = sample
         if view_name == "index":
             for name, db in datasette.databases.items():
                 if name != "_internal" and await db.table_exists("articles"):
@@ -356,6 +368,19 @@ def extra_template_vars(template, database, table, columns, view_name, request, 
         return out
 
     return inner
+
+
+async def sample_archives(datasette) -> list[str]:
+    """Names of the attached archives that hold the bundled sample portal (``make demo``;
+    ``archive_info.portal_kind``): every page says so, so that nobody cites it."""
+    names = []
+    for name, db in datasette.databases.items():
+        if name == "_internal" or not await db.table_exists("archive_info"):
+            continue
+        rows = await db.execute("SELECT value FROM archive_info WHERE key = 'portal_kind'")
+        if rows.first() and rows.first()[0] == "sample":
+            names.append(name)
+    return names
 
 
 # --------------------------------------------------------------------------- facets
