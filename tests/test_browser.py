@@ -16,8 +16,8 @@ import urllib.parse
 
 import pytest
 
-from conftest import ARTIFACTS, read_only
-from test_browse import edited  # noqa: F401  (the shared session fixture: built once)
+from tests.conftest import ARTIFACTS, read_only
+from tests.test_browse import edited  # noqa: F401  (the shared session fixture: built once)
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

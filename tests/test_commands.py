@@ -27,6 +27,7 @@ from newsspider.localcrawl import PROJECT_ROOT, crawl_command, crawl_env, run_cr
 from newsspider.sampleportal import SamplePortal, serve
 from tests.conftest import free_port, read_only
 from tests.hostileportal import HostilePortal
+from tests.test_browser import browser  # noqa: F401  (Chromium, launched once)
 
 SMALL = 72
 
@@ -494,3 +495,61 @@ def test_a_crawl_of_a_real_portal_without_an_operator_says_so_once(portal, tmp_p
         srv.shutdown()
     err = (result.stdout + result.stderr).decode()
     assert err.count("the User-Agent names no operator") == 1, err[-2000:]
+
+
+# --------------------------------------------------------------------------- a demo says so on every page
+
+@pytest.fixture(scope="module")
+def demo_archive(tmp_path_factory):
+    demo = tmp_path_factory.mktemp("demo") / "demo.db"
+    result = subprocess.run([sys.executable, "-m", "newsspider.demo", "--archive", str(demo), "--articles", "24"],
+                            cwd=PROJECT_ROOT, env=crawl_env(), capture_output=True, timeout=300)
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    return demo
+
+
+BANNER = "the bundled sample portal"
+
+
+def test_a_demo_archive_says_so_on_every_page(demo_archive, crawled):
+    from tests.test_browse_security import fetch, start, stop
+
+    proc, url = start(demo_archive)
+    try:
+        db = demo_archive.stem
+        pages = ["/", f"/{db}", f"/{db}/articles", f"/{db}/articles/1", f"/{db}/failures", f"/{db}/runs/1",
+                 f"/{db}/responses/1", f"/{db}/articles/1/v1"]
+        for page in pages:
+            status, _, body = fetch(url + page)
+            assert status == 200 and BANNER in body.decode(), page
+    finally:
+        stop(proc)
+    proc, url = start(crawled["archive"])  # a real portal's archive: no banner
+    try:
+        for page in ["/", f"/{crawled['archive'].stem}/articles"]:
+            assert BANNER not in fetch(url + page)[2].decode()
+    finally:
+        stop(proc)
+
+
+@pytest.mark.parametrize("width, height", [(1280, 800), (390, 844)])
+def test_the_demo_banner_is_readable_and_hides_nothing(demo_archive, browser, width, height):
+    from tests.conftest import ARTIFACTS
+    from tests.test_browse_security import start, stop
+
+    proc, url = start(demo_archive)
+    page = browser.new_page()
+    page.set_viewport_size({"width": width, "height": height})
+    try:
+        for path, name in [("/", "home"), (f"/{demo_archive.stem}/articles/1", "article")]:
+            page.goto(url + path, wait_until="load")
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"demo-banner-{name}-{width}.png"))
+            banner = page.locator(".ns-sample-banner").bounding_box()
+            header = page.locator("header").first.bounding_box()
+            assert banner and banner["y"] == 0 and banner["width"] >= width - 20
+            assert header["y"] >= banner["y"] + banner["height"] - 1, "the banner covers the header"
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+    finally:
+        page.close()
+        stop(proc)
