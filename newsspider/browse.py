@@ -24,12 +24,38 @@ from newsspider.localcrawl import PROJECT_ROOT
 METADATA = PROJECT_ROOT / "data" / "metadata.yml"
 
 
+def metadata_for(archive: Path) -> Path:
+    """The metadata for ``archive``. Datasette names a database after its file, and
+    ``data/metadata.yml`` configures the database ``archive`` (canned queries, facets,
+    default columns, the feed): for another file name (``demo.db``) the same metadata
+    is written under that name to a temporary file."""
+    name = Path(archive).stem
+    if name == "archive":
+        return METADATA
+    import hashlib
+    import tempfile
+
+    import yaml
+
+    meta = yaml.safe_load(METADATA.read_text(encoding="utf-8"))
+    meta["databases"] = {name if k == "archive" else k: v for k, v in (meta.get("databases") or {}).items()}
+    text = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=10_000)
+    text = text.replace('href="/archive/', f'href="/{name}/')  # links in the descriptions
+    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+    path = Path(tempfile.gettempdir()) / f"newsspider-metadata-{name}-{digest}.yml"
+    if not path.exists():
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    return path
+
+
 def datasette_command(archive: Path, host: str, port: int) -> list[str]:
     """The ``datasette serve`` command line for ``archive`` (opened read-only: no
     ``--immutable``, which would hide what a running crawl commits, and no write API)."""
     return [
         sys.executable, "-m", "datasette", "serve", str(archive),
-        "--metadata", str(METADATA),
+        "--metadata", str(metadata_for(archive)),
         "--plugins-dir", str(PLUGINS_DIR),
         "--template-dir", str(TEMPLATES_DIR),
         "--static", f"{STATIC_MOUNT}:{STATIC_DIR}",

@@ -171,7 +171,7 @@ def hostile_archive(tmp_path_factory):
     from newsspider.browse import datasette_command
     from newsspider.localcrawl import PROJECT_ROOT, run_crawl
     from newsspider.sampleportal import SamplePortal
-    from conftest import free_port
+    from tests.conftest import free_port
     from faultportal import Fault, FaultPortal
 
     archive = tmp_path_factory.mktemp("hostile") / "archive.db"

@@ -522,6 +522,11 @@ def test_a_demo_archive_says_so_on_every_page(demo_archive, crawled):
         for page in pages:
             status, _, body = fetch(url + page)
             assert status == 200 and BANNER in body.decode(), page
+        # demo.db is served as the database "demo" with the archive's whole configuration
+        for page in [f"/{db}/search.json?q=খবর", f"/{db}/edits_feed.atom", f"/{db}/articles_per_day"]:
+            assert fetch(url + page)[0] == 200, page
+        facets = json.loads(fetch(url + f"/{db}/articles.json?_size=1")[2])["facet_results"]
+        assert "section" in facets, facets
     finally:
         stop(proc)
     proc, url = start(crawled["archive"])  # a real portal's archive: no banner

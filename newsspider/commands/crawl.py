@@ -227,6 +227,8 @@ def reachability(base_url: str, timeout: float = 10) -> str | None:
             last = f"connection timed out after {timeout:g} s"
         except ConnectionRefusedError:
             last = f"connection refused on port {target_port}"
+        except ConnectionResetError:
+            return None  # something answered: the crawl's own requests tell what is wrong
         except OSError as exc:
             last = exc.strerror or str(exc)
     return f"cannot reach {what}: {last or 'no address'}"
