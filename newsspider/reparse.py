@@ -22,6 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from newsspider.items import Article, RawResponse
 from newsspider.parse import NotHTML, parse_article
+from newsspider.urls import settle_url
 from pipelines.normalize import normalize_article
 from pipelines.store import Archive, decompress
 from pipelines.validate import problems
@@ -44,6 +45,9 @@ def parse_response(job) -> Article | None:
         return None
     if fields is None:
         return None
+    # the same rule as the crawl: the page is archived under the URL fetched, a
+    # canonical pointing elsewhere is recorded, not obeyed
+    settle_url(fields, final_url or url)
     article = normalize_article(Article.from_fields(fields, raw), tz)
     return None if problems(article) else article
 

@@ -73,6 +73,24 @@ def clean_url(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", query, ""))
 
 
+def settle_url(fields: dict, fetched: str, *, allowed=lambda url: True) -> str | None:
+    """Set ``fields["url"]``, the URL a page fetched from ``fetched`` is archived under,
+    and return the canonical it declared when that points elsewhere: recorded in
+    ``sources.canonical_elsewhere`` and the flag ``canonical-elsewhere``, never obeyed (a
+    fetch of A never writes B's row). A canonical that folds to the fetched URL (and that
+    ``allowed`` accepts) is the page's own preferred spelling of its address and is kept."""
+    declared = fields.get("url")
+    if declared and fold(declared) == fold(fetched) and allowed(declared):
+        fields["url"] = clean_url(declared)
+        return None
+    fields["url"] = clean_url(fetched)
+    if not declared or clean_url(declared) == fields["url"]:
+        return None
+    fields["sources"] = {**(fields.get("sources") or {}), "canonical_elsewhere": declared}
+    fields["flags"] = [*(fields.get("flags") or []), "canonical-elsewhere"]
+    return declared
+
+
 def variant_key(url: str) -> tuple[str, str] | None:
     """(page key, variant) when ``url`` carries query parameters that do not name the page:
     ``/news/1/?x=1`` and ``/news/1/?x=2`` are variants of ``/news/1/``; None otherwise."""

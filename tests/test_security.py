@@ -473,6 +473,16 @@ def test_a_canonical_link_never_writes_another_articles_row(tmp_path):
     assert "canonical-elsewhere" in json.loads(by_url[a]["flags"])
     assert json.loads(by_url[f"/news/{OK_ID + 2}/"]["sources"])["canonical_elsewhere"] == "http://127.0.0.1:1" + b
     assert rows(tmp_path / "a.db", "SELECT count(*) AS n FROM versions")[0]["n"] == len(by_url)
+    # reparse follows the same rule (it re-derives rows from the stored responses)
+    with sqlite3.connect(tmp_path / "a.db") as con:  # as if an older parser had stored them
+        con.execute("UPDATE versions SET parser = 'old'")
+    reparse = subprocess.run([sys.executable, "-m", "scrapy", "reparse", "-s", f"ARCHIVE_PATH={tmp_path / 'a.db'}"],
+                             cwd=PROJECT_ROOT, capture_output=True, timeout=120)
+    assert reparse.returncode == 0, reparse.stderr.decode()[-2000:]
+    after = {r["url"].split(server.base_url)[1]: r for r in rows(tmp_path / "a.db", "SELECT * FROM articles")}
+    assert {k: (v["headline"], v["versions"]) for k, v in after.items()} == {
+        k: (v["headline"], v["versions"]) for k, v in by_url.items()}
+    assert json.loads(after[a]["sources"])["canonical_elsewhere"] == server.base_url + b
 
 
 # --------------------------------------------------------------------------- robots.txt

@@ -55,7 +55,7 @@ from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from newsspider.items import Article, Failure, NotModified, RawResponse
-from newsspider.urls import UrlPolicy, as_requested, clean_url, fold, variant_key
+from newsspider.urls import UrlPolicy, as_requested, clean_url, fold, settle_url, variant_key
 from newsspider.parse import NotHTML, parse_article
 from newsspider.parse.profiles import all_profiles
 from pipelines.store import KEPT_HEADERS, crawl_states, failures_waiting, retry_candidates
@@ -437,16 +437,8 @@ class PortalSpider(scrapy.Spider):
         # A fetch of URL A never writes URL B: the row is the fetched page's. A canonical
         # link is the page's preferred spelling of its own URL (kept when it folds to the
         # URL fetched); pointing anywhere else it is recorded, not obeyed.
-        fetched = clean_url(response.url)
-        declared = fields.get("url")
-        if declared and declared != fetched:
-            if fold(declared) == fold(fetched) and self.policy.allows(declared):
-                fetched = clean_url(declared)
-            else:
-                self.crawler.stats.inc_value("newsspider/canonical_elsewhere")
-                fields["sources"] = {**fields.get("sources", {}), "canonical_elsewhere": declared}
-                fields["flags"] = [*fields.get("flags", []), "canonical-elsewhere"]
-        fields["url"] = fetched
+        if settle_url(fields, response.url, allowed=self.policy.allows):
+            self.crawler.stats.inc_value("newsspider/canonical_elsewhere")
         yield Article.from_fields(fields, raw, lastmod=response.meta.get("lastmod"), revisit=not self.one_off)
         if self.follow_related and not self.url:
             depth = response.meta.get("related_depth", 0) + 1
