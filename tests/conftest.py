@@ -97,30 +97,41 @@ def db(crawled):
     con.close()
 
 
-@pytest.fixture(scope="session")
-def datasette_url(crawled):
-    """A real `datasette` process on the crawled archive, on a free loopback port."""
+def start_datasette(archive: Path, metadata: Path | None = None):
+    """A real ``datasette`` process on ``archive`` (the project's command line, or another
+    metadata file), on a free loopback port: (process, base URL)."""
     from newsspider.browse import datasette_command
 
     port = free_port()
-    cmd = datasette_command(crawled["archive"], "127.0.0.1", port)
+    cmd = datasette_command(archive, "127.0.0.1", port)
+    if metadata is not None:
+        cmd[cmd.index("--metadata") + 1] = str(metadata)
     proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
             urllib.request.urlopen(url + "/-/versions.json", timeout=1).read()
-            break
+            return proc, url
         except OSError:
             if proc.poll() is not None:
                 raise RuntimeError(proc.stdout.read().decode())
             time.sleep(0.2)
-    else:
-        proc.kill()
-        raise RuntimeError("datasette did not start")
-    yield url
+    proc.kill()
+    raise RuntimeError("datasette did not start")
+
+
+def stop_process(proc) -> None:
     proc.terminate()
     try:
         proc.wait(10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture(scope="session")
+def datasette_url(crawled):
+    """A real `datasette` process on the crawled archive, on a free loopback port."""
+    proc, url = start_datasette(crawled["archive"])
+    yield url
+    stop_process(proc)

@@ -12,7 +12,6 @@ import csv
 import io
 import json
 import subprocess
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -23,10 +22,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import free_port, read_only
+from tests.conftest import read_only, start_datasette
 from newsspider.browse import METADATA, datasette_command, main as browse_main
 from newsspider.datasette_plugins import charts, text
-from newsspider.localcrawl import PROJECT_ROOT, run_crawl
+from newsspider.localcrawl import run_crawl
 from newsspider.sampleportal import SamplePortal, serve
 
 ARTICLES = 72
@@ -34,21 +33,7 @@ _STATE: dict = {}  # the edited archive and its datasette, shared with test_brow
 
 
 def _start_datasette(archive: Path):
-    port = free_port()
-    proc = subprocess.Popen(datasette_command(archive, "127.0.0.1", port), cwd=PROJECT_ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url + "/-/versions.json", timeout=1).read()
-            return proc, url
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError(proc.stdout.read().decode())
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("datasette did not start")
+    return start_datasette(archive)
 
 
 @pytest.fixture(scope="session")

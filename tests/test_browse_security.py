@@ -18,8 +18,6 @@ from __future__ import annotations
 import html.parser
 import json
 import os
-import subprocess
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -29,10 +27,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import ARTIFACTS, free_port
-from newsspider.browse import METADATA, datasette_command
+from tests.conftest import ARTIFACTS, start_datasette, stop_process
+from newsspider.browse import METADATA
 from newsspider.datasette_plugins import text
-from newsspider.localcrawl import PROJECT_ROOT
 from pipelines import schema
 
 PORTAL = "http://127.0.0.1:9"
@@ -101,32 +98,7 @@ def build_archive(path: Path, responses: int = RESPONSES) -> dict:
     return {"related": related}
 
 
-def start(archive: Path, metadata: Path | None = None):
-    port = free_port()
-    cmd = datasette_command(archive, "127.0.0.1", port)
-    if metadata is not None:
-        cmd[cmd.index("--metadata") + 1] = str(metadata)
-    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url + "/-/versions.json", timeout=1).read()
-            return proc, url
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError(proc.stdout.read().decode())
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("datasette did not start")
-
-
-def stop(proc):
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+start, stop = start_datasette, stop_process  # the shared datasette of tests/conftest.py
 
 
 @pytest.fixture(scope="module")
