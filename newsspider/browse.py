@@ -71,6 +71,21 @@ def datasette_command(archive: Path, host: str, port: int) -> list[str]:
     ]
 
 
+def sample_note(archive: Path) -> str:
+    """", the bundled sample portal" for a demo archive (archive_info.portal_kind)."""
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(f"file:{archive}?mode=ro", uri=True)
+        try:
+            row = con.execute("SELECT value FROM archive_info WHERE key = 'portal_kind'").fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return ""
+    return ", the bundled sample portal" if row and row[0] == "sample" else ""
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--archive", default=None,
@@ -88,7 +103,9 @@ def main(argv=None) -> int:
     if not archive.exists():
         print(f"no archive at {archive}: run `make demo` (or a crawl) first", file=sys.stderr)
         return 2
-    print(f"Datasette on http://{args.host}:{args.port}/  (read-only; Ctrl-C stops it)", flush=True)
+    shown = archive.relative_to(PROJECT_ROOT) if archive.is_relative_to(PROJECT_ROOT) else archive
+    print(f"Datasette on http://{args.host}:{args.port}/ serving {shown}{sample_note(archive)}  "
+          "(read-only; Ctrl-C stops it)", flush=True)
     cmd = datasette_command(archive, args.host, args.port)
     os.execv(cmd[0], cmd)
 
