@@ -1,0 +1,257 @@
+"""Issue 15: WARC 1.1 export, WACZ, replay in pywb, import of other tools' WARCs.
+
+One module-scoped archive made by two real crawls of the sample portal on 127.0.0.1:
+the first crawl, then a re-crawl against edition 1 (edited articles: new payloads) with
+five old articles made due with their validators (the portal answers 304) and three
+made due without them (the portal answers 200 with the same bytes: identical payload).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from newsspider.localcrawl import PROJECT_ROOT, run_crawl
+from newsspider.sampleportal import SamplePortal, serve
+from tests.conftest import read_only
+
+N_304 = 5
+N_SAME = 3
+
+
+def query(archive, sql, *args):
+    con = read_only(archive, rows=False)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def scrapy(*args, archive, cwd=PROJECT_ROOT, timeout=300):
+    env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT))
+    return subprocess.run([sys.executable, "-m", "scrapy", *args, "-s", f"ARCHIVE_PATH={archive}"],
+                          cwd=cwd, env=env, capture_output=True, timeout=timeout)
+
+
+def crawl(server, archive):
+    result = run_crawl(server.base_url, archive, timeout=300)
+    assert result.returncode == 0, result.stdout.decode(errors="replace")[-3000:]
+
+
+def make_due(archive, urls, *, keep_validators: bool):
+    con = sqlite3.connect(archive)
+    for u in urls:
+        con.execute("UPDATE crawl_state SET next_due = '2000-01-01T00:00:00+00:00' WHERE url = ?", [u])
+        if not keep_validators:
+            con.execute("UPDATE crawl_state SET etag = NULL, last_modified = NULL WHERE url = ?", [u])
+    con.commit()
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def recrawled(tmp_path_factory):
+    """(archive, server, due-with-validators, due-without): two crawls, re-fetches and 304s."""
+    tmp = tmp_path_factory.mktemp("warc")
+    archive = tmp / "a.db"
+    with serve(SamplePortal(articles=72)) as server:
+        crawl(server, archive)
+        edited = {server.base_url + a.path for a in
+                  (SamplePortal(articles=72, edition=1).article(i) for i in server.portal.expected_ids())
+                  if a.edits}
+        plain = [u for (u,) in query(archive, "SELECT url FROM articles ORDER BY url") if u not in edited]
+        with_304, same = plain[:N_304], plain[N_304:N_304 + N_SAME]
+        make_due(archive, with_304, keep_validators=True)
+        make_due(archive, same, keep_validators=False)
+        server.portal = SamplePortal(articles=72, edition=1)
+        crawl(server, archive)
+        yield {"archive": archive, "server": server, "with_304": with_304, "same": same,
+               "edited": edited, "tmp": tmp}
+
+
+def export(archive, prefix, *extra):
+    result = scrapy("export-warc", str(prefix), *extra, archive=archive)
+    assert result.returncode == 0, result.stderr.decode()
+    return [Path(p) for p in result.stdout.decode().split()]
+
+
+def warcio_check(files):
+    return subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", *map(str, files)],
+                          capture_output=True)
+
+
+def records(files):
+    out = []
+    for path in files:
+        with open(path, "rb") as f:
+            for i, r in enumerate(ArchiveIterator(f)):
+                out.append({"file": Path(path).name, "index": i, "type": r.rec_type,
+                            "version": r.rec_headers.protocol, "headers": dict(r.rec_headers.headers),
+                            "http": r.http_headers, "body": r.content_stream().read()})
+    return out
+
+
+@pytest.fixture(scope="module")
+def exported(recrawled):
+    files = export(recrawled["archive"], recrawled["tmp"] / "warc" / "usbn")
+    return {"files": files, "records": records(files)}
+
+
+def test_warc_fetches_recorded_for_every_fetch_and_304(recrawled):
+    archive = recrawled["archive"]
+    statuses = Counter(s for (s,) in query(archive, "SELECT status FROM fetches"))
+    assert statuses[304] == N_304
+    # every fetch of the second run with a stored response points at it; the three
+    # unconditional re-fetches of unchanged pages point at the first run's response
+    same = query(archive, "SELECT f.url, f.response_id, r.run_id FROM fetches f JOIN responses r "
+                          "ON r.id = f.response_id WHERE f.run_id = 2 AND f.status = 200")
+    reused = {u for u, _, run in same if run == 1}
+    assert reused == set(recrawled["same"])
+    conditional = query(archive, "SELECT request_headers FROM fetches WHERE status = 304")
+    assert all("If-None-Match" in json.loads(h) or "If-Modified-Since" in json.loads(h) for (h,) in conditional)
+
+
+def test_warc_export_is_warc_1_1_with_requests_revisits_and_metadata(recrawled, exported):
+    files, recs = exported["files"], exported["records"]
+    check = warcio_check(files)
+    assert check.returncode == 0, check.stdout.decode()[-2000:]
+    assert "fail" not in check.stdout.decode()
+    for f in files:
+        assert re.fullmatch(r"usbn-\d{17}-\d{5}-[A-Za-z0-9_.-]+\.warc\.gz", f.name), f.name
+    assert {r["version"] for r in recs} == {"WARC/1.1"}
+    assert all(not any(k.startswith("WARC-Record-ID-Source") for k in r["headers"]) for r in recs)
+    by_file = {}
+    for r in recs:
+        by_file.setdefault(r["file"], []).append(r)
+    assert all(rs[0]["type"] == "warcinfo" and [x["type"] for x in rs].count("warcinfo") == 1
+               for rs in by_file.values())
+
+    archive = recrawled["archive"]
+    n_responses = query(archive, "SELECT count(*) FROM responses WHERE body IS NOT NULL")[0][0]
+    types = Counter(r["type"] for r in recs)
+    profiles = Counter(r["headers"].get("WARC-Profile", "").rsplit("/", 1)[-1]
+                       for r in recs if r["type"] == "revisit")
+    assert types["response"] == n_responses
+    assert profiles == {"identical-payload-digest": N_SAME, "server-not-modified": N_304}
+    assert types["request"] == types["response"] + types["revisit"]
+    assert types["metadata"] == types["response"] + types["revisit"]
+
+    ids = {r["headers"]["WARC-Record-ID"]: r for r in recs}
+    for r in recs:
+        if r["type"] in ("request", "metadata"):
+            target = ids[r["headers"]["WARC-Concurrent-To"]]
+            assert target["type"] in ("response", "revisit")
+            assert target["headers"]["WARC-Target-URI"] == r["headers"]["WARC-Target-URI"]
+            assert target["headers"]["WARC-Date"] == r["headers"]["WARC-Date"]
+        if r["type"] == "revisit":
+            original = ids[r["headers"]["WARC-Refers-To"]]
+            assert original["type"] == "response"
+            assert r["headers"]["WARC-Refers-To-Target-URI"] == original["headers"]["WARC-Target-URI"]
+            assert r["headers"]["WARC-Refers-To-Date"] == original["headers"]["WARC-Date"]
+            assert r["headers"]["WARC-Date"] > original["headers"]["WARC-Date"]
+            if r["headers"]["WARC-Profile"].endswith("identical-payload-digest"):
+                assert r["headers"]["WARC-Payload-Digest"] == original["headers"]["WARC-Payload-Digest"]
+                assert r["http"].get_statuscode() == "200"
+            else:
+                assert r["http"].get_statuscode() == "304"
+    requests = [r for r in recs if r["type"] == "request"]
+    assert all(r["http"].protocol == "GET" for r in requests)
+    conditional = [r for r in requests if r["http"].get_header("If-None-Match")]
+    assert len(conditional) >= N_304
+    # payload digests: sha1 of the entity body in base32, as pywb and the CDX indexers compute
+    import base64
+    import hashlib
+
+    for r in recs:
+        if r["type"] == "response":
+            assert r["headers"]["WARC-Payload-Digest"] == \
+                "sha1:" + base64.b32encode(hashlib.sha1(r["body"]).digest()).decode()
+    meta = next(r for r in recs if r["type"] == "metadata")
+    assert meta["headers"]["Content-Type"] == "application/warc-fields"
+    fields = dict(line.split(": ", 1) for line in meta["body"].decode().splitlines())
+    assert {"newsspider-fetch-id", "newsspider-run-id"} <= set(fields)
+
+
+def test_warc_export_rolls_files_at_max_size_each_with_warcinfo(recrawled, tmp_path):
+    files = export(recrawled["archive"], tmp_path / "small", "--max-mb", "0.2")
+    assert len(files) >= 3
+    assert [f.name.rsplit("-", 2)[1] for f in files] == [f"{i:05d}" for i in range(len(files))]
+    recs = records(files)
+    assert all(r["type"] == "warcinfo" for r in recs if r["index"] == 0)
+    assert warcio_check(files).returncode == 0
+    for f in files[:-1]:
+        assert f.stat().st_size < 0.2 * 1024 * 1024 + 200_000
+    with gzip.open(files[0]) as g:  # one gzip member per record: each member starts a record
+        assert g.read(9) == b"WARC/1.1\r"
+    assert not list(tmp_path.glob("*.open"))
+
+
+def test_warc_since_exports_later_fetches_self_contained(recrawled, tmp_path):
+    second = query(recrawled["archive"], "SELECT min(fetched_at) FROM fetches WHERE run_id = 2")[0][0]
+    files = export(recrawled["archive"], tmp_path / "since", "--since", second)
+    recs = records(files)
+    ids = {r["headers"]["WARC-Record-ID"] for r in recs}
+    # a revisit whose original is older than --since is written as a full response instead
+    assert all(r["headers"]["WARC-Refers-To"] in ids for r in recs if r["type"] == "revisit")
+    assert warcio_check(files).returncode == 0
+
+
+def test_warc_killed_export_leaves_no_file_that_passes_check(recrawled, tmp_path):
+    code = (
+        "import os, sys\n"
+        "from warcio.warcwriter import WARCWriter\n"
+        "n = [0]\n"
+        "orig = WARCWriter.write_record\n"
+        "def write_record(self, record, params=None):\n"
+        "    n[0] += 1\n"
+        "    if n[0] == 40:\n"
+        "        os._exit(9)\n"
+        "    return orig(self, record, params)\n"
+        "WARCWriter.write_record = write_record\n"
+        "from newsspider.warc import export_warc\n"
+        "export_warc(sys.argv[1], sys.argv[2])\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT))
+    out = tmp_path / "killed"
+    proc = subprocess.run([sys.executable, "-c", code, str(recrawled["archive"]), str(out / "usbn")],
+                          cwd=PROJECT_ROOT, env=env, capture_output=True)
+    assert proc.returncode == 9, proc.stderr.decode()
+    left = list(out.iterdir())
+    assert left, "the export had started a file"
+    assert not [p for p in left if p.name.endswith(".warc.gz")]
+    for p in left:
+        assert warcio_check([p]).returncode != 0, p
+
+
+def test_warc_existing_archive_migrates(recrawled, tmp_path):
+    """An archive from before the fetches table (v1, and v2 as made earlier this cycle)
+    gains it on the next write, one fetch per stored response, and exports."""
+    from pipelines import schema
+
+    for version in (1, 2):
+        archive = tmp_path / f"v{version}.db"
+        shutil.copy(recrawled["archive"], archive)
+        con = sqlite3.connect(archive)
+        con.execute("DROP TABLE fetches")
+        con.execute(f"PRAGMA user_version = {version}")
+        con.commit()
+        con.close()
+        db = schema.connect(archive)
+        schema.ensure_schema(db)
+        schema.ensure_schema(db)  # idempotent
+        db.close()
+        n = query(archive, "SELECT count(*) FROM responses")[0][0]
+        assert query(archive, "SELECT count(*), count(DISTINCT response_id) FROM fetches")[0] == (n, n)
+        assert query(archive, "PRAGMA user_version")[0][0] == schema.SCHEMA_VERSION
+        files = export(archive, tmp_path / f"m{version}" / "usbn")
+        assert warcio_check(files).returncode == 0
