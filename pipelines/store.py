@@ -292,9 +292,26 @@ class Archive:
             self.counts["response_bytes_stored"] += len(blob)
         return cur.lastrowid
 
+    def _record_fetch(self, url, final_url, fetched_at, status, request_headers, headers, response_id):
+        """One row of ``fetches``: what was asked, when, what came back (the WARC export's source)."""
+        self.conn.execute(
+            """INSERT INTO fetches (url, final_url, fetched_at, status, request_headers, headers,
+                                    response_id, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            [url, final_url, fetched_at, status, json.dumps(request_headers or {}, sort_keys=True),
+             json.dumps({k: v for k, v in (headers or {}).items() if k.lower() in KEPT_HEADERS}, sort_keys=True),
+             response_id, self.run_id])
+
+    def _store_fetched(self, raw: RawResponse | None) -> int | None:
+        """Store the response's bytes (when new) and record the fetch."""
+        response_id = self._store_response(raw)
+        if raw is not None:
+            self._record_fetch(raw.url, raw.final_url, raw.fetched_at, raw.status, raw.request_headers,
+                               raw.headers, response_id)
+        return response_id
+
     def _write_article(self, a: Article) -> None:
         now = a.fetched_at or iso(utcnow())
-        response_id = self._store_response(a.raw)
+        response_id = self._store_fetched(a.raw)
         content = content_of(a)
         digest = content_hash(content)
         row = self.conn.execute(
@@ -432,6 +449,10 @@ class Archive:
                 "WHERE r.url = ? LIMIT 1", [n.url]).fetchone()
         self._update_state(n.url, None, n.fetched_at, row[0] if row else None, n.lastmod, n.revisit,
                            status=304, headers=n.headers)
+        last = self.conn.execute("SELECT id FROM responses WHERE url = ? ORDER BY id DESC LIMIT 1",
+                                 [n.url]).fetchone()
+        self._record_fetch(n.url, n.final_url or n.url, n.fetched_at, 304, n.request_headers, n.headers,
+                           last[0] if last else None)
         self.conn.execute("UPDATE articles SET last_seen = ?, last_run = ? WHERE url = ?",
                           [n.fetched_at, self.run_id, n.url])
         self.counts["not_modified"] += 1
@@ -440,7 +461,7 @@ class Archive:
         self.conn.execute("DELETE FROM failures WHERE url IN (?, ?)", [a.url, a.fetched_url or a.url])
 
     def _write_failure(self, f: Failure) -> None:
-        self._store_response(f.raw)
+        self._store_fetched(f.raw)
         now = utcnow()
         row = self.conn.execute("SELECT attempts, first_failed, reason FROM failures WHERE url = ?",
                                 [f.url]).fetchone()

@@ -407,9 +407,11 @@ class PortalSpider(scrapy.Spider):
                               failed_at=fetched_at)
                 return
             yield NotModified(requested, fetched_at, headers, lastmod=response.meta.get("lastmod"),
-                              revisit=not self.one_off)
+                              revisit=not self.one_off, request_headers=_request_headers(response),
+                              final_url=response.url)
             return
-        raw = RawResponse(requested, response.url, response.status, headers, response.body, fetched_at)
+        raw = RawResponse(requested, response.url, response.status, headers, response.body, fetched_at,
+                          request_headers=_request_headers(response))
         if not isinstance(response, TextResponse):
             yield Failure(requested, f"not an HTML page (Content-Type: {headers.get('content-type', '?')})",
                           kind="parse", status=response.status, permanent=True, failed_at=fetched_at)
@@ -647,6 +649,16 @@ def _before(a: str, b) -> bool:
         return parse(a) < parse(b)
     except ValueError:
         return False
+
+
+def _request_headers(response) -> dict:
+    """The headers the last request of this fetch was sent with (after the downloader
+    middlewares: User-Agent, Accept, the conditional ones), for the WARC request record."""
+    request = response.request
+    if request is None:
+        return {}
+    return {name.decode("latin-1"): values[-1].decode("latin-1")
+            for name, values in request.headers.items() if values}
 
 
 def _headers(response) -> dict:
