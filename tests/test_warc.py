@@ -257,3 +257,54 @@ def test_warc_existing_archive_migrates(recrawled, tmp_path):
         assert query(archive, "PRAGMA user_version")[0][0] == schema.SCHEMA_VERSION
         files = export(archive, tmp_path / f"m{version}" / "usbn")
         assert warcio_check(files).returncode == 0
+
+
+# --------------------------------------------------------------------------- WACZ
+
+def test_warc_export_wacz_validates_with_pages_of_every_version(recrawled, tmp_path):
+    import zipfile
+
+    out = tmp_path / "usbn.wacz"
+    result = scrapy("export-wacz", str(out), archive=recrawled["archive"])
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout.decode().split() == [str(out)]
+    validate = subprocess.run([sys.executable, "-m", "wacz", "validate", "-f", str(out)], capture_output=True)
+    assert validate.returncode == 0, validate.stdout.decode()[-2000:]
+    assert b"is valid" in validate.stdout
+    with zipfile.ZipFile(out) as z:
+        names = set(z.namelist())
+        assert {"datapackage.json", "datapackage-digest.json", "indexes/index.cdx.gz",
+                "pages/pages.jsonl"} <= names
+        warcs = [n for n in names if n.startswith("archive/") and n.endswith(".warc.gz")]
+        assert warcs
+        package = json.loads(z.read("datapackage.json"))
+        assert {r["path"] for r in package["resources"]} == names - {"datapackage.json", "datapackage-digest.json"}
+        assert all(r["hash"].startswith("sha256:") for r in package["resources"])
+        lines = [json.loads(x) for x in z.read("pages/pages.jsonl").decode().splitlines() if x.strip()]
+        index = gzip.decompress(z.read("indexes/index.cdx.gz")).decode()
+    header, pages = lines[0], lines[1:]
+    assert header["format"] == "json-pages-1.0"
+    archive = recrawled["archive"]
+    versions = query(archive, "SELECT a.url, v.headline, v.body FROM versions v JOIN articles a ON a.id = v.article_id")
+    assert len(pages) == len(versions)
+    assert {(p["url"], p["title"], p["text"]) for p in pages} == set(versions)
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", p["ts"]) for p in pages)
+    # the CDXJ index has the revisits too
+    assert index.count('"mime": "warc/revisit"') == N_304 + N_SAME
+
+
+def test_warc_export_wacz_since_holds_only_later_versions(recrawled, tmp_path):
+    import zipfile
+
+    second = query(recrawled["archive"], "SELECT min(fetched_at) FROM fetches WHERE run_id = 2")[0][0]
+    out = tmp_path / "since.wacz"
+    result = scrapy("export-wacz", str(out), "--since", second, archive=recrawled["archive"])
+    assert result.returncode == 0, result.stderr.decode()
+    with zipfile.ZipFile(out) as z:
+        pages = [json.loads(x) for x in z.read("pages/pages.jsonl").decode().splitlines()[1:] if x.strip()]
+    n = query(recrawled["archive"], "SELECT count(*) FROM versions WHERE fetched_at >= ?", second)[0][0]
+    assert len(pages) == n > 0
+    assert subprocess.run([sys.executable, "-m", "wacz", "validate", "-f", str(out)],
+                          capture_output=True).returncode == 0
+    bad = scrapy("export-wacz", str(tmp_path / "x.zip"), archive=recrawled["archive"])
+    assert bad.returncode != 0 and len(bad.stderr.decode().strip().splitlines()) == 1
