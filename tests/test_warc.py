@@ -308,3 +308,114 @@ def test_warc_export_wacz_since_holds_only_later_versions(recrawled, tmp_path):
                           capture_output=True).returncode == 0
     bad = scrapy("export-wacz", str(tmp_path / "x.zip"), archive=recrawled["archive"])
     assert bad.returncode != 0 and len(bad.stderr.decode().strip().splitlines()) == 1
+
+
+# --------------------------------------------------------------------------- replay in pywb
+
+def _ts(iso: str) -> str:
+    from newsspider.warc import _warc_date
+
+    return re.sub(r"\D", "", _warc_date(iso))
+
+
+@pytest.fixture(scope="module")
+def wayback(recrawled, exported, tmp_path_factory):
+    """A real pywb ``wayback`` on 127.0.0.1: collection ``warcs`` of the exported WARC
+    files, collection ``wacz`` of the unpacked WACZ export."""
+    import time
+    import urllib.request
+
+    from tests.conftest import free_port
+
+    root = tmp_path_factory.mktemp("pywb")
+    bin_dir = Path(sys.executable).parent
+    wacz_file = root / "usbn.wacz"
+    assert scrapy("export-wacz", str(wacz_file), archive=recrawled["archive"]).returncode == 0
+    env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy")}
+    for args in (["init", "warcs"], ["add", "warcs", *map(str, exported["files"])],
+                 ["init", "wacz"], ["add", "--unpack-wacz", "wacz", str(wacz_file)]):
+        done = subprocess.run([str(bin_dir / "wb-manager"), *args], cwd=root, env=env, capture_output=True)
+        assert done.returncode == 0, done.stderr.decode()[-2000:]
+    port = free_port()
+    proc = subprocess.Popen([str(bin_dir / "wayback"), "-p", str(port), "-b", "127.0.0.1", "-d", str(root)],
+                            cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(url + "/warcs/", timeout=2).read()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError("wayback did not start: " + proc.stderr.read().decode()[-2000:])
+            time.sleep(0.3)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def _headline(page: str) -> str:
+    import unicodedata
+
+    m = re.search(r"<h1[^>]*>(.*?)</h1>", page, re.S)
+    assert m, page[:500]
+    return unicodedata.normalize("NFC", re.sub(r"<[^>]+>", "", m.group(1)).strip())
+
+
+def _get(url):
+    import urllib.error
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=30) as r:
+            return r.status, dict(r.headers), r.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read().decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize("coll", ["warcs", "wacz"])
+def test_warc_replay_in_pywb_shows_each_version_at_its_time(recrawled, wayback, coll):
+    rows = query(recrawled["archive"],
+                 "SELECT a.url, v.version, v.fetched_at, v.headline FROM versions v JOIN articles a "
+                 "ON a.id = v.article_id WHERE a.versions > 1 AND v.headline != "
+                 "(SELECT headline FROM versions w WHERE w.article_id = v.article_id AND w.version != v.version "
+                 "LIMIT 1) ORDER BY a.url, v.version")
+    assert rows, "edition 1 changed some headline"
+    url = rows[0][0]
+    (_, _, first_at, first), (_, _, second_at, second) = [r for r in rows if r[0] == url][:2]
+    for at, shown, hidden in ((first_at, first, second), (second_at, second, first)):
+        status, headers, page = _get(f"{wayback}/{coll}/{_ts(at)}mp_/{url}")  # the page, rewritten
+        assert status == 200, page[-500:]
+        assert _headline(page) == shown != hidden
+        status, headers, raw = _get(f"{wayback}/{coll}/{_ts(at)}id_/{url}")
+        assert status == 200 and _headline(raw) == shown
+        assert headers.get("Memento-Datetime"), headers
+
+
+def test_warc_replay_in_pywb_resolves_revisits_of_304s_and_unchanged_refetches(recrawled, wayback):
+    """An unchanged re-fetch (identical-payload-digest) replays the original's bytes at
+    its own time; a 304 (server-not-modified) is indexed as a revisit capture
+    beside the original, and pywb replays it as what the server said: not modified."""
+    from email.utils import parsedate_to_datetime
+
+    archive = recrawled["archive"]
+    for url in recrawled["same"]:
+        (headline,) = query(archive, "SELECT headline FROM articles WHERE url = ?", url)[0]
+        (later,) = query(archive, "SELECT max(fetched_at) FROM fetches WHERE url = ?", url)[0]
+        status, headers, raw = _get(f"{wayback}/warcs/{_ts(later)}id_/{url}")
+        assert status == 200 and headline in raw, (url, status, raw[-300:])
+        assert parsedate_to_datetime(headers["Memento-Datetime"]).strftime("%Y%m%d%H%M%S") == _ts(later)
+    for url in recrawled["with_304"]:
+        status, _, cdx = _get(f"{wayback}/warcs/cdx?url={url}&output=json")
+        captures = [json.loads(line) for line in cdx.splitlines() if line.strip()]
+        times = [_ts(t) for (t,) in query(archive, "SELECT fetched_at FROM fetches WHERE url = ? ORDER BY id", url)]
+        assert [c["timestamp"] for c in captures] == times and len(times) == 2, captures
+        assert captures[0]["status"] == "200" and captures[1]["mime"] == "warc/revisit"
+        later = query(archive, "SELECT max(fetched_at) FROM fetches WHERE url = ?", url)[0][0]
+        status, _, _ = _get(f"{wayback}/warcs/{_ts(later)}id_/{url}")
+        assert status == 304
