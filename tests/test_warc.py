@@ -419,3 +419,94 @@ def test_warc_replay_in_pywb_resolves_revisits_of_304s_and_unchanged_refetches(r
         later = query(archive, "SELECT max(fetched_at) FROM fetches WHERE url = ?", url)[0][0]
         status, _, _ = _get(f"{wayback}/warcs/{_ts(later)}id_/{url}")
         assert status == 304
+
+
+# --------------------------------------------------------------------------- import-warc
+
+Q_ARTICLES = "SELECT url, content_hash, versions, headline, published FROM articles ORDER BY url"
+Q_VERSIONS = ("SELECT a.url, v.version, v.fetched_at, v.content_hash FROM versions v "
+              "JOIN articles a ON a.id = v.article_id ORDER BY a.url, v.version")
+Q_FETCHES = "SELECT url, fetched_at, status FROM fetches ORDER BY url, fetched_at, status"
+
+
+def import_warc(archive, *files, portal=None):
+    extra = ["--portal", portal] if portal else []
+    return scrapy("import-warc", *map(str, files), *extra, archive=archive)
+
+
+def test_warc_import_round_trip_gives_the_same_articles_versions_and_hashes(recrawled, exported, tmp_path):
+    archive = tmp_path / "copy.db"
+    result = import_warc(archive, *exported["files"], portal=recrawled["server"].base_url)
+    assert result.returncode == 0, result.stderr.decode()
+    original = recrawled["archive"]
+    assert query(archive, Q_ARTICLES) == query(original, Q_ARTICLES)
+    assert query(archive, Q_VERSIONS) == query(original, Q_VERSIONS)
+    # every fetch came back, the 304s and the unchanged re-fetches as such
+    assert query(archive, Q_FETCHES) == query(original, Q_FETCHES)
+    assert query(archive, "SELECT count(*) FROM responses WHERE body IS NOT NULL") == \
+        query(original, "SELECT count(*) FROM responses WHERE body IS NOT NULL")
+    runs = query(archive, "SELECT spider, status FROM runs")
+    assert runs == [("import-warc", "finished")]
+    # the same files again: duplicates, recognised by payload digest, change nothing
+    again = import_warc(archive, *exported["files"])
+    assert again.returncode == 0, again.stderr.decode()
+    assert b"duplicate" in again.stdout
+    assert query(archive, Q_VERSIONS) == query(original, Q_VERSIONS)
+    assert query(archive, Q_FETCHES) == query(original, Q_FETCHES)
+
+
+def test_warc_import_of_wget_and_warcio_recordings(tmp_path):
+    """WARCs made by wget --warc-file and by warcio's capture_http (what pywb's recorder
+    writes): the portal's HTML pages become stored responses and, when articles,
+    versions dated by WARC-Date; another host's pages are left out."""
+    portal = SamplePortal(articles=72)
+    specs = portal.expected_articles()[:4]
+    with serve(portal) as server, serve(SamplePortal(articles=72, seed=7)) as other:
+        base = server.base_url
+        env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy")}
+        done = subprocess.run(["wget", "-q", "--no-proxy", "--warc-file", str(tmp_path / "wget"), "-O", "/dev/null",
+                               *[base + s.path for s in specs[:2]], base], cwd=tmp_path, env=env,
+                              capture_output=True, timeout=120)
+        assert (tmp_path / "wget.warc.gz").exists(), done.stderr.decode()
+        code = (
+            "import sys\n"
+            "from warcio.capture_http import capture_http\n"
+            "import urllib.request\n"
+            "opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))\n"
+            "with capture_http(sys.argv[1]):\n"
+            "    for u in sys.argv[2:]:\n"
+            "        opener.open(u).read()\n"
+        )
+        urls = [base + s.path for s in specs[2:]] + [other.base_url + specs[0].path]
+        rec = subprocess.run([sys.executable, "-c", code, str(tmp_path / "warcio.warc.gz"), *urls],
+                             cwd=tmp_path, env=env, capture_output=True, timeout=120)
+        assert rec.returncode == 0, rec.stderr.decode()
+    archive = tmp_path / "a.db"
+    result = import_warc(archive, tmp_path / "wget.warc.gz", tmp_path / "warcio.warc.gz", portal=base)
+    assert result.returncode == 0, result.stderr.decode()
+    import unicodedata
+
+    rows = dict(query(archive, "SELECT url, headline FROM articles"))
+    assert rows == {base.rstrip("/") + s.path: unicodedata.normalize("NFC", s.headline) for s in specs}
+    stored = {u for (u,) in query(archive, "SELECT url FROM responses")}
+    assert base in stored or base.rstrip("/") in stored, "the home page is a stored response too"
+    assert not [u for u in stored if not u.startswith(base)]
+    dates = query(archive, "SELECT v.fetched_at, f.fetched_at FROM versions v JOIN fetches f "
+                           "ON f.response_id = v.response_id")
+    assert dates and all(a == b for a, b in dates)
+
+
+def test_warc_import_refuses_non_warc_and_truncated_files_whole(recrawled, exported, tmp_path):
+    archive = tmp_path / "a.db"
+    text = tmp_path / "notes.warc.gz"
+    text.write_text("not a WARC file\n")
+    whole = exported["files"][0]
+    cut = tmp_path / "cut.warc.gz"
+    data = whole.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    for bad in (text, cut):
+        result = import_warc(archive, whole, bad, portal=recrawled["server"].base_url)
+        assert result.returncode != 0
+        lines = result.stderr.decode().strip().splitlines()
+        assert len(lines) == 1 and bad.name in lines[0], lines
+        assert not archive.exists() or query(archive, "SELECT count(*) FROM responses") == [(0,)]
