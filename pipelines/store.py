@@ -257,6 +257,8 @@ class Archive:
             self._write_not_modified(item)
         elif isinstance(item, Failure):
             self._write_failure(item)
+        elif isinstance(item, RawResponse):  # a page that is no article (import-warc): kept, no failure
+            self._store_fetched(item)
 
     def _store_response(self, raw: RawResponse | None) -> int | None:
         """Keep the fetched bytes, unless they equal the last stored ones of this URL."""

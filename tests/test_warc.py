@@ -489,7 +489,7 @@ def test_warc_import_of_wget_and_warcio_recordings(tmp_path):
     rows = dict(query(archive, "SELECT url, headline FROM articles"))
     assert rows == {base.rstrip("/") + s.path: unicodedata.normalize("NFC", s.headline) for s in specs}
     stored = {u for (u,) in query(archive, "SELECT url FROM responses")}
-    assert base in stored or base.rstrip("/") in stored, "the home page is a stored response too"
+    assert any(u.rstrip("/") == base.rstrip("/") for u in stored), "the home page is a stored response too"
     assert not [u for u in stored if not u.startswith(base)]
     dates = query(archive, "SELECT v.fetched_at, f.fetched_at FROM versions v JOIN fetches f "
                            "ON f.response_id = v.response_id")
