@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import free_port, read_only
+from tests.conftest import free_port, read_only
 from newsspider.browse import METADATA, datasette_command, main as browse_main
 from newsspider.datasette_plugins import charts, text
 from newsspider.localcrawl import PROJECT_ROOT, run_crawl

@@ -20,10 +20,10 @@ import urllib.parse
 
 import pytest
 
-from conftest import ARTIFACTS, read_only
-from test_browse import edited  # noqa: F401  (session fixture: two real crawls + datasette)
-from test_browse_security import PORTAL, build_archive, fetch, start, stop
-from test_browser import browser  # noqa: F401  (Chromium, launched once)
+from tests.conftest import ARTIFACTS, read_only
+from tests.test_browse import edited  # noqa: F401  (session fixture: two real crawls + datasette)
+from tests.test_browse_security import PORTAL, build_archive, fetch, start, stop
+from tests.test_browser import browser  # noqa: F401  (Chromium, launched once)
 
 VIEWPORTS = {"1280": {"width": 1280, "height": 800}, "390": {"width": 390, "height": 844}}
 V1, V2 = "Thu, 01 May 2025 10:01:00 GMT", "Fri, 02 May 2025 10:01:00 GMT"  # build_archive's versions

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ARTIFACTS, free_port
+from tests.conftest import ARTIFACTS, free_port
 from newsspider.browse import METADATA, datasette_command
 from newsspider.datasette_plugins import text
 from newsspider.localcrawl import PROJECT_ROOT
@@ -366,7 +366,7 @@ def test_atom_feed_of_an_archive_without_edits_is_valid_and_empty(tmp_path):
 
 
 # --------------------------------------------------------------------------- in Chromium
-from test_browser import browser, visit  # noqa: E402,F401  (Chromium fixtures: launched once, loopback only)
+from tests.test_browser import browser, visit  # noqa: E402,F401  (Chromium fixtures: launched once, loopback only)
 
 CSP_PROBE = """document.addEventListener('securitypolicyviolation', e => {
   (window.__csp = window.__csp || []).push(e.violatedDirective + ' ' + e.blockedURI + ' ' + (e.sample || ''));

@@ -12,12 +12,12 @@ import urllib.parse
 import pytest
 import yaml
 
-from conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS
 from newsspider.browse import METADATA
 from pipelines import schema
-from test_browse import edited, fetch, query  # noqa: F401
-from test_browse_security import start, stop
-from test_browser import browser  # noqa: F401
+from tests.test_browse import edited, fetch, query  # noqa: F401
+from tests.test_browse_security import start, stop
+from tests.test_browser import browser  # noqa: F401
 
 
 def test_table_descriptions_show_no_markdown(edited):

@@ -16,8 +16,8 @@ import urllib.parse
 
 import pytest
 
-from conftest import ARTIFACTS, read_only
-from test_browse import edited  # noqa: F401  (the shared session fixture: built once)
+from tests.conftest import ARTIFACTS, read_only
+from tests.test_browse import edited  # noqa: F401  (the shared session fixture: built once)
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -171,8 +171,8 @@ def hostile_archive(tmp_path_factory):
     from newsspider.browse import datasette_command
     from newsspider.localcrawl import PROJECT_ROOT, run_crawl
     from newsspider.sampleportal import SamplePortal
-    from conftest import free_port
-    from faultportal import Fault, FaultPortal
+    from tests.conftest import free_port
+    from tests.faultportal import Fault, FaultPortal
 
     archive = tmp_path_factory.mktemp("hostile") / "archive.db"
     portal = SamplePortal(articles=72)
@@ -198,7 +198,7 @@ def hostile_archive(tmp_path_factory):
 def test_page_content_never_runs_as_script(visit, hostile_archive):
     """Issue 6: a headline `<script>alert('xss')</script>` and a body `<img onerror=...>`
     are shown as text on the article page and in the table, and nothing runs."""
-    from faultportal import HOSTILE_HEADLINE
+    from tests.faultportal import HOSTILE_HEADLINE
 
     con = read_only(hostile_archive["archive"], rows=False)
     aid, headline = con.execute("SELECT id, headline FROM articles").fetchone()
