@@ -90,3 +90,12 @@ class NotModified:
     revisit: bool = True
     request_headers: dict = field(default_factory=dict)  # as sent (the conditional ones)
     final_url: str | None = None
+
+
+@dataclass
+class FrontPage:
+    """A capture of the home page or of a section's first page: the response, and the
+    article links it showed, in page order (what it led with)."""
+    url: str                      # the URL requested
+    raw: RawResponse
+    placements: list[dict] = field(default_factory=list)   # [{"url", "title"}], page order

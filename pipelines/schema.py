@@ -11,7 +11,10 @@ queries read them):
   fetched response, with the fetch time and what changed from the version before.
 - ``responses`` every distinct fetched response (URL, final URL, status, headers, fetch
   time, body bytes zlib-compressed), so nothing must be fetched again to be re-parsed.
-- ``fetches``   every fetch of an article URL, in order: its time, status (200, 304, ...),
+- ``front_page_placements`` per capture of the home page or a section's first page
+  (its ``responses`` row): the article links it showed, in page order, with their text;
+  view ``front_pages``: every such capture with its time and first title.
+- ``fetches``   every fetch of an article URL or a front page, in order: its time, status (200, 304, ...),
   the request's headers (conditional ones included), the response's kept headers and
   the ``responses`` row holding its payload (a re-fetch of unchanged bytes points at the
   earlier row; a 304 at the row it was not modified from). The WARC export writes a
@@ -113,7 +116,7 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Databas
 def ensure_schema(db: sqlite_utils.Database) -> None:
     """Create or migrate the archive's tables, indexes and full-text index."""
     version = db.execute("PRAGMA user_version").fetchone()[0]
-    if version == SCHEMA_VERSION and db["fetches"].exists():
+    if version == SCHEMA_VERSION and db["fetches"].exists() and db["front_page_placements"].exists():
         return  # (v2 is unreleased: an archive made at v2 before ``fetches`` is completed below)
     if version > SCHEMA_VERSION:
         raise RuntimeError(
@@ -155,6 +158,22 @@ def _create_warc_v2(db: sqlite_utils.Database) -> None:
     db["fetches"].create_index(["url", "id"], if_not_exists=True)
     db["fetches"].create_index(["response_id"], if_not_exists=True)
     db["fetches"].create_index(["fetched_at"], if_not_exists=True)
+    # front pages: the home page and each section's first page, as captured
+    db["front_page_placements"].create(
+        {"response_id": int, "position": int, "url": str, "title": str},
+        pk=("response_id", "position"),
+        foreign_keys=[("response_id", "responses", "id")],
+        if_not_exists=True,
+    )
+    db["front_page_placements"].create_index(["url"], if_not_exists=True)
+    db.create_view("front_pages", """
+        SELECT f.id AS fetch_id, f.url AS page, f.fetched_at, f.status, f.response_id,
+               (SELECT count(*) FROM front_page_placements p WHERE p.response_id = f.response_id) AS placements,
+               (SELECT title FROM front_page_placements p WHERE p.response_id = f.response_id
+                ORDER BY position LIMIT 1) AS first_title
+        FROM fetches f
+        WHERE f.response_id IN (SELECT DISTINCT response_id FROM front_page_placements)
+        ORDER BY f.fetched_at DESC, f.id DESC""", ignore=True)
     db.execute("""INSERT INTO fetches (url, final_url, fetched_at, status, request_headers, headers,
                                        response_id, run_id)
                   SELECT url, final_url, fetched_at, status, '{}', headers, id, run_id FROM responses

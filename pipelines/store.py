@@ -29,7 +29,7 @@ import sqlite3
 import zlib
 from datetime import datetime, timedelta, timezone
 
-from newsspider.items import Article, Failure, NotModified, RawResponse
+from newsspider.items import Article, Failure, FrontPage, NotModified, RawResponse
 from newsspider.urls import fold
 from pipelines import schema
 
@@ -169,7 +169,7 @@ class Archive:
         self.counts = {"articles_new": 0, "articles_updated": 0, "articles_unchanged": 0,
                        "not_modified": 0, "failures": 0, "failures_repeated": 0, "responses_stored": 0,
                        "response_bytes_raw": 0, "response_bytes_stored": 0, "responses_not_kept": 0,
-                       "parse_errors": 0, "parse_errors_repeated": 0}
+                       "parse_errors": 0, "parse_errors_repeated": 0, "front_pages": 0}
         self.max_response_bytes = max_response_bytes
         self.max_run_bytes = max_run_bytes
 
@@ -259,6 +259,19 @@ class Archive:
             self._write_failure(item)
         elif isinstance(item, RawResponse):  # a page that is no article (import-warc): kept, no failure
             self._store_fetched(item)
+        elif isinstance(item, FrontPage):
+            self._write_front_page(item)
+
+    def _write_front_page(self, fp: FrontPage) -> None:
+        """The capture (response and fetch) and, for a payload not seen before, its placements."""
+        response_id = self._store_fetched(fp.raw)
+        if response_id is None or self.conn.execute(
+                "SELECT 1 FROM front_page_placements WHERE response_id = ? LIMIT 1", [response_id]).fetchone():
+            return
+        self.conn.executemany(
+            "INSERT INTO front_page_placements (response_id, position, url, title) VALUES (?, ?, ?, ?)",
+            [(response_id, i, p["url"], p["title"]) for i, p in enumerate(fp.placements, 1)])
+        self.counts["front_pages"] += 1
 
     def _store_response(self, raw: RawResponse | None) -> int | None:
         """Keep the fetched bytes, unless they equal the last stored ones of this URL."""

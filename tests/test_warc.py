@@ -116,7 +116,7 @@ def test_warc_fetches_recorded_for_every_fetch_and_304(recrawled):
     # every fetch of the second run with a stored response points at it; the three
     # unconditional re-fetches of unchanged pages point at the first run's response
     same = query(archive, "SELECT f.url, f.response_id, r.run_id FROM fetches f JOIN responses r "
-                          "ON r.id = f.response_id WHERE f.run_id = 2 AND f.status = 200")
+                          "ON r.id = f.response_id WHERE f.run_id = 2 AND f.status = 200 AND f.url LIKE '%/news/%'")
     reused = {u for u, _, run in same if run == 1}
     assert reused == set(recrawled["same"])
     conditional = query(archive, "SELECT request_headers FROM fetches WHERE status = 304")
@@ -141,8 +141,9 @@ def test_warc_export_is_warc_1_1_with_requests_revisits_and_metadata(recrawled, 
     archive = recrawled["archive"]
     n_responses = query(archive, "SELECT count(*) FROM responses WHERE body IS NOT NULL")[0][0]
     types = Counter(r["type"] for r in recs)
+    # (the front pages, fetched every run, are revisits too when unchanged: articles counted here)
     profiles = Counter(r["headers"].get("WARC-Profile", "").rsplit("/", 1)[-1]
-                       for r in recs if r["type"] == "revisit")
+                       for r in recs if r["type"] == "revisit" and "/news/" in r["headers"]["WARC-Target-URI"])
     assert types["response"] == n_responses
     assert profiles == {"identical-payload-digest": N_SAME, "server-not-modified": N_304}
     assert types["request"] == types["response"] + types["revisit"]
@@ -290,7 +291,8 @@ def test_warc_export_wacz_validates_with_pages_of_every_version(recrawled, tmp_p
     assert {(p["url"], p["title"], p["text"]) for p in pages} == set(versions)
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", p["ts"]) for p in pages)
     # the CDXJ index has the revisits too
-    assert index.count('"mime": "warc/revisit"') == N_304 + N_SAME
+    revisits = [line for line in index.splitlines() if '"mime": "warc/revisit"' in line]
+    assert len([line for line in revisits if "/news/" in line.split(" ")[0]]) == N_304 + N_SAME
 
 
 def test_warc_export_wacz_since_holds_only_later_versions(recrawled, tmp_path):

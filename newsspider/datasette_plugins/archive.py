@@ -50,6 +50,14 @@ from markupsafe import Markup
 
 from . import STATIC_MOUNT, charts, text
 
+# Datasette 0.65's fallback error handler prints the exception with rich whenever rich is
+# importable, outside the except block, which rich refuses (ValueError): every error
+# page (403, 404, 405 ...) became a bare 500. rich comes in with wacz (frictionless ->
+# typer); without it the handler takes its plain path, as before.
+import datasette.handle_exception as _handle_exception  # noqa: E402
+
+_handle_exception.rich = None
+
 try:  # the crawler's URL folding (Scrapy-free); the copy below is for a tree without it
     from newsspider.urls import fold
 except ImportError:  # pragma: no cover

@@ -54,7 +54,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
-from newsspider.items import Article, Failure, NotModified, RawResponse
+from newsspider.items import Article, Failure, FrontPage, NotModified, RawResponse
 from newsspider.urls import UrlPolicy, as_requested, clean_url, fold, variant_key
 from newsspider.parse import NotHTML, parse_article
 from newsspider.parse.profiles import all_profiles
@@ -333,6 +333,8 @@ class PortalSpider(scrapy.Spider):
         """Home, section and other listing pages: article links, section links, the next page."""
         if not isinstance(response, TextResponse):
             return
+        if self._is_front_page(response):
+            yield self._front_page(response)
         if response.meta.get("source") == "home":
             for href in response.xpath("//link[@rel='alternate'][contains(@type,'rss') or "
                                        "contains(@type,'atom')]/@href").getall():
@@ -392,6 +394,36 @@ class PortalSpider(scrapy.Spider):
         chrome = ("ancestor::aside or ancestor::nav or ancestor::footer or ancestor::header or "
                   "ancestor::*[contains(@class,'sidebar') or contains(@id,'sidebar')]")
         return response.xpath(f"//a[not({chrome})]/@href").getall()
+
+    # -- front pages ---------------------------------------------------------------
+    def _is_front_page(self, response) -> bool:
+        """The home page, or the first page of a section (not a later page, not a tag)."""
+        meta = response.meta
+        if response.status != 200 or meta.get("source") in ("pagination", "retry"):
+            return False
+        if meta.get("source") == "home":
+            return True
+        path = urlsplit(response.url).path
+        return meta.get("page", 1) == 1 and "/page/" not in path and self._is_section_url(response.url)
+
+    def _front_page(self, response) -> FrontPage:
+        """The capture: the response as fetched, and the article links in page order
+        (each once, with the first non-empty link text as its title)."""
+        fetched_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        requested = (response.meta.get("redirect_urls") or [response.request.url if response.request else response.url])[0]
+        raw = RawResponse(requested, response.url, response.status, _headers(response), response.body, fetched_at,
+                          request_headers=_request_headers(response))
+        placements: dict[str, dict] = {}
+        for a in response.xpath("//a[@href]"):
+            url = response.urljoin(a.attrib["href"].strip())
+            if not (self.policy.allows(url) and self._is_article_url(url)):
+                continue
+            title = " ".join(" ".join(a.xpath(".//text()").getall()).split())
+            entry = placements.setdefault(fold(url), {"url": clean_url(url), "title": ""})
+            if not entry["title"] and title:
+                entry["title"] = title
+        self.crawler.stats.inc_value("newsspider/front_pages")
+        return FrontPage(requested, raw, list(placements.values()))
 
     # -- articles ------------------------------------------------------------------
     def parse_article(self, response):
