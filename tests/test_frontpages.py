@@ -43,7 +43,7 @@ def expected_placements(portal: SamplePortal, path: str, base: str) -> list[tupl
 
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory):
-    archive = tmp_path_factory.mktemp("front") / "a.db"
+    archive = tmp_path_factory.mktemp("front") / "archive.db"  # Datasette serves it as /archive
     with serve(SamplePortal(articles=72)) as server:
         assert run_crawl(server.base_url, archive, timeout=300).returncode == 0
         server.portal = SamplePortal(articles=72, edition=1)
@@ -114,3 +114,30 @@ def test_front_pages_are_in_the_warc_export(two_runs, tmp_path):
                      if r.rec_type in ("response", "revisit")]
     home = [t for t, u in uris if u == two_runs["base"] + "/"]
     assert len(home) == 2 and home[0] == "response"
+
+
+# --------------------------------------------------------------------------- in the browser
+
+from tests.test_browser import browser, open_page, visit  # noqa: E402,F401  (Chromium, loopback only)
+
+
+def test_front_page_history_shows_in_the_browser(two_runs, visit):
+    import unicodedata
+
+    from tests.test_browse_security import start, stop
+
+    archive, base = two_runs["archive"], two_runs["base"]
+    proc, url = start(archive)
+    try:
+        page = open_page(visit, f"{url}/archive/front_pages", "front-pages")
+        text = page.inner_text("body")
+        assert base + "/" in text and "first_title" in text
+        (first,) = query(archive, "SELECT min(fetched_at) FROM front_pages WHERE page = ?", (base + "/",))[0]
+        at = first.replace("T", " ")[:19]  # to the second: both runs fall in one minute
+        page = open_page(visit, f"{url}/archive/front_page_at?page=&at={at.replace(' ', '+')}", "front-page-at")
+        text = unicodedata.normalize("NFC", page.inner_text("body"))
+        rows = query(archive, canned("front_page_at"), {"page": "", "at": at})
+        assert rows and rows[0][2] and unicodedata.normalize("NFC", rows[0][2]) in text
+        assert first in text
+    finally:
+        stop(proc)
