@@ -23,6 +23,7 @@ class RawResponse:
     headers: dict                 # the headers that matter, str -> str
     body: bytes
     fetched_at: str               # ISO 8601 UTC
+    request_headers: dict = field(default_factory=dict)  # as sent: the WARC request record
 
     @cached_property
     def sha256(self) -> str:
@@ -93,3 +94,14 @@ class NotModified:
     headers: dict = field(default_factory=dict)
     lastmod: str | None = None
     revisit: bool = True
+    request_headers: dict = field(default_factory=dict)  # as sent (the conditional ones)
+    final_url: str | None = None
+
+
+@dataclass
+class FrontPage:
+    """A capture of the home page or of a section's first page: the response, and the
+    article links it showed, in page order (what it led with)."""
+    url: str                      # the URL requested
+    raw: RawResponse
+    placements: list[dict] = field(default_factory=list)   # [{"url", "title"}], page order

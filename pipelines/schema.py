@@ -11,6 +11,14 @@ queries read them):
   fetched response, with the fetch time and what changed from the version before.
 - ``responses`` every distinct fetched response (URL, final URL, status, headers, fetch
   time, body bytes zlib-compressed), so nothing must be fetched again to be re-parsed.
+- ``front_page_placements`` per capture of the home page or a section's first page
+  (its ``responses`` row): the article links it showed, in page order, with their text;
+  view ``front_pages``: every such capture with its time and first title.
+- ``fetches``   every fetch of an article URL or a front page, in order: its time, status (200, 304, ...),
+  the request's headers (conditional ones included), the response's kept headers and
+  the ``responses`` row holding its payload (a re-fetch of unchanged bytes points at the
+  earlier row; a 304 at the row it was not modified from). The WARC export writes a
+  request and a response or revisit record per fetch from it.
 - ``crawl_state`` per URL: validators for conditional requests (ETag, Last-Modified),
   the last fetch, and ``next_due``, the revisit schedule.
 - ``runs``      one row per crawl, with Scrapy's final stats as JSON in ``stats``.
@@ -112,8 +120,8 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Databas
 def ensure_schema(db: sqlite_utils.Database) -> None:
     """Create or migrate the archive's tables, indexes and full-text index."""
     version = db.execute("PRAGMA user_version").fetchone()[0]
-    if version == SCHEMA_VERSION:
-        return
+    if version == SCHEMA_VERSION and db["fetches"].exists() and db["front_page_placements"].exists():
+        return  # (v2 is unreleased: an archive made at v2 before ``fetches`` is completed below)
     if version > SCHEMA_VERSION:
         raise RuntimeError(
             f"archive schema version {version} is newer than this code ({SCHEMA_VERSION}); "
@@ -121,6 +129,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         )
     _create_v1(db)
     _create_v2(db)
+    _create_warc_v2(db)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
@@ -135,6 +144,52 @@ def _create_v2(db: sqlite_utils.Database) -> None:
         if name not in columns:
             db["articles"].add_column(name, str)
     db["articles"].create_index(["reporter"], if_not_exists=True)
+
+
+def _create_warc_v2(db: sqlite_utils.Database) -> None:
+    """v2 (WARC): ``fetches``, one row per fetch. An archive from before it gets one fetch
+    per stored response (its own time, status and headers; no request headers known), so
+    its export is what it was; the step is idempotent (responses without a fetch only)."""
+    db["fetches"].create(
+        {
+            "id": int,
+            "url": str,              # the URL requested
+            "final_url": str,        # after redirects
+            "fetched_at": str,
+            "status": int,
+            "request_headers": str,  # JSON: as sent (User-Agent, If-None-Match, ...)
+            "headers": str,          # JSON: the response's kept headers
+            "response_id": int,      # the stored payload (for a 304: the one not modified)
+            "run_id": int,
+        },
+        pk="id",
+        foreign_keys=[("response_id", "responses", "id"), ("run_id", "runs", "id")],
+        if_not_exists=True,
+    )
+    db["fetches"].create_index(["url", "id"], if_not_exists=True)
+    db["fetches"].create_index(["response_id"], if_not_exists=True)
+    db["fetches"].create_index(["fetched_at"], if_not_exists=True)
+    # front pages: the home page and each section's first page, as captured
+    db["front_page_placements"].create(
+        {"response_id": int, "position": int, "url": str, "title": str},
+        pk=("response_id", "position"),
+        foreign_keys=[("response_id", "responses", "id")],
+        if_not_exists=True,
+    )
+    db["front_page_placements"].create_index(["url"], if_not_exists=True)
+    db.create_view("front_pages", """
+        SELECT f.id AS fetch_id, f.url AS page, f.fetched_at, f.status, f.response_id,
+               (SELECT count(*) FROM front_page_placements p WHERE p.response_id = f.response_id) AS placements,
+               (SELECT title FROM front_page_placements p WHERE p.response_id = f.response_id
+                ORDER BY position LIMIT 1) AS first_title
+        FROM fetches f
+        WHERE f.response_id IN (SELECT DISTINCT response_id FROM front_page_placements)
+        ORDER BY f.fetched_at DESC, f.id DESC""", ignore=True)
+    db.execute("""INSERT INTO fetches (url, final_url, fetched_at, status, request_headers, headers,
+                                       response_id, run_id)
+                  SELECT url, final_url, fetched_at, status, '{}', headers, id, run_id FROM responses
+                  WHERE NOT EXISTS (SELECT 1 FROM fetches f WHERE f.response_id = responses.id)
+                  ORDER BY id""")
 
 
 def archive_info(conn) -> dict:

@@ -29,7 +29,7 @@ import sqlite3
 import zlib
 from datetime import datetime, timedelta, timezone
 
-from newsspider.items import Article, Failure, NotModified, RawResponse
+from newsspider.items import Article, Failure, FrontPage, NotModified, RawResponse
 from newsspider.urls import fold
 from pipelines import schema
 
@@ -169,7 +169,7 @@ class Archive:
         self.counts = {"articles_new": 0, "articles_updated": 0, "articles_unchanged": 0,
                        "not_modified": 0, "failures": 0, "failures_repeated": 0, "responses_stored": 0,
                        "response_bytes_raw": 0, "response_bytes_stored": 0, "responses_not_kept": 0,
-                       "parse_errors": 0, "parse_errors_repeated": 0}
+                       "parse_errors": 0, "parse_errors_repeated": 0, "front_pages": 0}
         self.max_response_bytes = max_response_bytes
         self.max_run_bytes = max_run_bytes
 
@@ -257,6 +257,21 @@ class Archive:
             self._write_not_modified(item)
         elif isinstance(item, Failure):
             self._write_failure(item)
+        elif isinstance(item, RawResponse):  # a page that is no article (import-warc): kept, no failure
+            self._store_fetched(item)
+        elif isinstance(item, FrontPage):
+            self._write_front_page(item)
+
+    def _write_front_page(self, fp: FrontPage) -> None:
+        """The capture (response and fetch) and, for a payload not seen before, its placements."""
+        response_id = self._store_fetched(fp.raw)
+        if response_id is None or self.conn.execute(
+                "SELECT 1 FROM front_page_placements WHERE response_id = ? LIMIT 1", [response_id]).fetchone():
+            return
+        self.conn.executemany(
+            "INSERT INTO front_page_placements (response_id, position, url, title) VALUES (?, ?, ?, ?)",
+            [(response_id, i, p["url"], p["title"]) for i, p in enumerate(fp.placements, 1)])
+        self.counts["front_pages"] += 1
 
     def _store_response(self, raw: RawResponse | None) -> int | None:
         """Keep the fetched bytes, unless they equal the last stored ones of this URL."""
@@ -292,9 +307,26 @@ class Archive:
             self.counts["response_bytes_stored"] += len(blob)
         return cur.lastrowid
 
+    def _record_fetch(self, url, final_url, fetched_at, status, request_headers, headers, response_id):
+        """One row of ``fetches``: what was asked, when, what came back (the WARC export's source)."""
+        self.conn.execute(
+            """INSERT INTO fetches (url, final_url, fetched_at, status, request_headers, headers,
+                                    response_id, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            [url, final_url, fetched_at, status, json.dumps(request_headers or {}, sort_keys=True),
+             json.dumps({k: v for k, v in (headers or {}).items() if k.lower() in KEPT_HEADERS}, sort_keys=True),
+             response_id, self.run_id])
+
+    def _store_fetched(self, raw: RawResponse | None) -> int | None:
+        """Store the response's bytes (when new) and record the fetch."""
+        response_id = self._store_response(raw)
+        if raw is not None:
+            self._record_fetch(raw.url, raw.final_url, raw.fetched_at, raw.status, raw.request_headers,
+                               raw.headers, response_id)
+        return response_id
+
     def _write_article(self, a: Article) -> None:
         now = a.fetched_at or iso(utcnow())
-        response_id = self._store_response(a.raw)
+        response_id = self._store_fetched(a.raw)
         content = content_of(a)
         digest = content_hash(content)
         row = self.conn.execute(
@@ -437,6 +469,10 @@ class Archive:
                 "WHERE r.url = ? LIMIT 1", [n.url]).fetchone()
         self._update_state(n.url, None, n.fetched_at, row[0] if row else None, n.lastmod, n.revisit,
                            status=304, headers=n.headers)
+        last = self.conn.execute("SELECT id FROM responses WHERE url = ? ORDER BY id DESC LIMIT 1",
+                                 [n.url]).fetchone()
+        self._record_fetch(n.url, n.final_url or n.url, n.fetched_at, 304, n.request_headers, n.headers,
+                           last[0] if last else None)
         self.conn.execute("UPDATE articles SET last_seen = ?, last_run = ? WHERE url = ?",
                           [n.fetched_at, self.run_id, n.url])
         self.counts["not_modified"] += 1
@@ -445,7 +481,7 @@ class Archive:
         self.conn.execute("DELETE FROM failures WHERE url IN (?, ?)", [a.url, a.fetched_url or a.url])
 
     def _write_failure(self, f: Failure) -> None:
-        self._store_response(f.raw)
+        self._store_fetched(f.raw)
         now = utcnow()
         row = self.conn.execute("SELECT attempts, first_failed, reason FROM failures WHERE url = ?",
                                 [f.url]).fetchone()

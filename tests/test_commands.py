@@ -196,10 +196,26 @@ def module_server(portal):
         yield s
 
 
+def _small_warc(path: Path) -> Path:
+    """A WARC file of one response of the portal (import-warc's input)."""
+    from io import BytesIO
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    with open(path, "wb") as f:
+        w = WARCWriter(f, gzip=True)
+        body = b"<html><body><p>x</p></body></html>"
+        http = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+        w.write_record(w.create_warc_record("http://127.0.0.1/x/", "response", payload=BytesIO(body),
+                                            length=len(body), http_headers=http))
+    return path
+
+
 @pytest.mark.parametrize("command, damage", [
-    (command, damage) for command in ("crawl", "reparse", "export-warc")
+    (command, damage) for command in ("crawl", "reparse", "export-warc", "export-wacz", "import-warc")
     for damage in ("zero-bytes", "not-a-database", "truncated", "missing")
-    if (command, damage) != ("crawl", "missing")])  # a crawl creates a missing archive
+    if (command, damage) not in (("crawl", "missing"), ("import-warc", "missing"))])  # those create it
 def test_a_bad_archive_is_one_line_exit_1_and_left_as_it_was(module_server, tmp_path, command, damage):
     archive = make_archive(tmp_path, module_server)
     if damage == "zero-bytes":
@@ -214,7 +230,10 @@ def test_a_bad_archive_is_one_line_exit_1_and_left_as_it_was(module_server, tmp_
     before = digest(archive) if archive.exists() else None
     module_server.log.clear()
     args = {"crawl": ["crawl", "portal", "-a", f"base_url={module_server.base_url}"], "reparse": ["reparse"],
-            "export-warc": ["export-warc", str(tmp_path / "out" / "x")]}[command]
+            "export-warc": ["export-warc", str(tmp_path / "out" / "x")],
+            "export-wacz": ["export-wacz", str(tmp_path / "out" / "x.wacz")],
+            "import-warc": ["import-warc", str(_small_warc(tmp_path / "in.warc.gz")),
+                            "--portal", module_server.base_url]}[command]
     result = scrapy(*args, archive=archive)
     assert result.returncode == 1, result.err[-2000:]
     line = one_line(result)

@@ -121,7 +121,10 @@ class Command(ScrapyCrawl):
                 schema.ensure_schema(db)
                 db.close()
                 lock.lock_archive_now()
-            unreachable = reachability(base_url, timeout=settings.getfloat("REACHABILITY_TIMEOUT", 10))
+            # what must answer: the portal, or what the spider fetches from (wayback: the archive's CDX)
+            target = (spidercls.reachability_url(opts.spargs, settings)
+                      if hasattr(spidercls, "reachability_url") else base_url)
+            unreachable = reachability(target, timeout=settings.getfloat("REACHABILITY_TIMEOUT", 10))
             if unreachable:
                 record_unreachable(path, name, opts.spargs, unreachable)
                 print(f"newsspider: {unreachable}", file=sys.stderr)

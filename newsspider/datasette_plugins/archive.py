@@ -50,6 +50,14 @@ from markupsafe import Markup
 
 from . import STATIC_MOUNT, charts, text
 
+# Datasette 0.65's fallback error handler prints the exception with rich whenever rich is
+# importable, outside the except block, which rich refuses (ValueError): every error
+# page (403, 404, 405 ...) became a bare 500. rich comes in with wacz (frictionless ->
+# typer); without it the handler takes its plain path, as before.
+import datasette.handle_exception as _handle_exception  # noqa: E402
+
+_handle_exception.rich = None
+
 try:  # the crawler's URL folding (Scrapy-free); the copy below is for a tree without it
     from newsspider.urls import fold
 except ImportError:  # pragma: no cover
@@ -72,14 +80,6 @@ except ImportError:  # pragma: no cover
 
 PLUGIN = "newsspider"
 
-# Datasette 0.65's default exception handler prints every handled exception with
-# rich.print_exception() when rich is importable (any package may bring it: typer
-# does), and rich raises "Value for 'trace' required" outside an except block, which
-# turns every 404 (a POST to the write API included) into a 500. The handler needs no
-# console pretty-printer: switch it off.
-import datasette.handle_exception as _datasette_errors  # noqa: E402
-
-_datasette_errors.rich = None
 BODY_TABLES = {"articles", "versions", "article_versions", None}
 ID_LINKS = {  # query-result column -> table it points into
     "article_id": "articles",

@@ -54,7 +54,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
-from newsspider.items import Article, Failure, NotModified, RawResponse
+from newsspider.items import Article, Failure, FrontPage, NotModified, RawResponse
 from newsspider.urls import UrlPolicy, as_requested, clean_url, fold, settle_url, variant_key
 from newsspider.parse import NotHTML, parse_article
 from newsspider.parse.profiles import all_profiles
@@ -333,6 +333,8 @@ class PortalSpider(scrapy.Spider):
         """Home, section and other listing pages: article links, section links, the next page."""
         if not isinstance(response, TextResponse):
             return
+        if self._is_front_page(response):
+            yield self._front_page(response)
         if response.meta.get("source") == "home":
             for href in response.xpath("//link[@rel='alternate'][contains(@type,'rss') or "
                                        "contains(@type,'atom')]/@href").getall():
@@ -393,6 +395,36 @@ class PortalSpider(scrapy.Spider):
                   "ancestor::*[contains(@class,'sidebar') or contains(@id,'sidebar')]")
         return response.xpath(f"//a[not({chrome})]/@href").getall()
 
+    # -- front pages ---------------------------------------------------------------
+    def _is_front_page(self, response) -> bool:
+        """The home page, or the first page of a section (not a later page, not a tag)."""
+        meta = response.meta
+        if response.status != 200 or meta.get("source") in ("pagination", "retry"):
+            return False
+        if meta.get("source") == "home":
+            return True
+        path = urlsplit(response.url).path
+        return meta.get("page", 1) == 1 and "/page/" not in path and self._is_section_url(response.url)
+
+    def _front_page(self, response) -> FrontPage:
+        """The capture: the response as fetched, and the article links in page order
+        (each once, with the first non-empty link text as its title)."""
+        fetched_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        requested = (response.meta.get("redirect_urls") or [response.request.url if response.request else response.url])[0]
+        raw = RawResponse(requested, response.url, response.status, _headers(response), response.body, fetched_at,
+                          request_headers=_request_headers(response))
+        placements: dict[str, dict] = {}
+        for a in response.xpath("//a[@href]"):
+            url = response.urljoin(a.attrib["href"].strip())
+            if not (self.policy.allows(url) and self._is_article_url(url)):
+                continue
+            title = " ".join(" ".join(a.xpath(".//text()").getall()).split())
+            entry = placements.setdefault(fold(url), {"url": clean_url(url), "title": ""})
+            if not entry["title"] and title:
+                entry["title"] = title
+        self.crawler.stats.inc_value("newsspider/front_pages")
+        return FrontPage(requested, raw, list(placements.values()))
+
     # -- articles ------------------------------------------------------------------
     def parse_article(self, response):
         fetched_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -407,9 +439,11 @@ class PortalSpider(scrapy.Spider):
                               failed_at=fetched_at)
                 return
             yield NotModified(requested, fetched_at, headers, lastmod=response.meta.get("lastmod"),
-                              revisit=not self.one_off)
+                              revisit=not self.one_off, request_headers=_request_headers(response),
+                              final_url=response.url)
             return
-        raw = RawResponse(requested, response.url, response.status, headers, response.body, fetched_at)
+        raw = RawResponse(requested, response.url, response.status, headers, response.body, fetched_at,
+                          request_headers=_request_headers(response))
         if not isinstance(response, TextResponse):
             yield Failure(requested, f"not an HTML page (Content-Type: {headers.get('content-type', '?')})",
                           kind="parse", status=response.status, permanent=True, failed_at=fetched_at)
@@ -639,6 +673,16 @@ def _before(a: str, b) -> bool:
         return parse(a) < parse(b)
     except ValueError:
         return False
+
+
+def _request_headers(response) -> dict:
+    """The headers the last request of this fetch was sent with (after the downloader
+    middlewares: User-Agent, Accept, the conditional ones), for the WARC request record."""
+    request = response.request
+    if request is None:
+        return {}
+    return {name.decode("latin-1"): values[-1].decode("latin-1")
+            for name, values in request.headers.items() if values}
 
 
 def _headers(response) -> dict:
