@@ -187,7 +187,7 @@ def plan_import(records: list[dict], policy: UrlPolicy, known: set, tz: str) -> 
             items.append(NotModified(requested, fetched_at, headers, revisit=False,
                                      request_headers=request_headers, final_url=uri))
             continue
-        if r["status"] != 200 or not _is_html(original["headers"]):
+        if r["status"] != 200:
             counts["not_html"] += 1
             continue
         body = original["body"]
@@ -200,7 +200,8 @@ def plan_import(records: list[dict], policy: UrlPolicy, known: set, tz: str) -> 
         if r["type"] == "revisit":
             headers = {**{k: v for k, v in original["headers"].items() if k in KEPT_HEADERS}, **headers}
         raw = RawResponse(requested, uri, 200, headers, body, fetched_at, request_headers=request_headers)
-        article = article_of(raw, policy, tz)
+        # robots.txt, sitemaps and feeds are captures too (kept, never parsed as articles)
+        article = article_of(raw, policy, tz) if _is_html(original["headers"]) else None
         if article is not None:
             counts["articles"] += 1
             items.append(article)
@@ -327,4 +328,4 @@ class ImportWarcCommand(ScrapyCommand):
         print(f"import-warc: {counts['records']} records; {counts['responses']} responses and "
               f"{counts['revisits']} revisits imported ({counts['articles']} as articles, {counts['pages']} other "
               f"pages); {counts['duplicates']} duplicates, {counts['other_hosts']} of other hosts, "
-              f"{counts['not_html']} not HTML 200, {counts['unresolved_revisits']} revisits without original")
+              f"{counts['not_html']} not 200, {counts['unresolved_revisits']} revisits without original")

@@ -185,6 +185,20 @@ def test_warc_export_is_warc_1_1_with_requests_revisits_and_metadata(recrawled, 
     assert {"newsspider-fetch-id", "newsspider-run-id"} <= set(fields)
 
 
+def test_robots_sitemaps_and_feeds_are_captures_in_the_warc_export(recrawled, exported):
+    """What discovery fetched is kept as captures too: robots.txt, the sitemap index and
+    its sitemaps, the feed; stored once while unchanged, each fetch a record."""
+    archive = recrawled["archive"]
+    stored = {r[0].split("/", 3)[3] for r in query(archive, "SELECT url FROM responses")}
+    assert {"robots.txt", "sitemap.xml", "post-sitemap1.xml", "category-sitemap.xml", "feed/"} <= stored, stored
+    once = query(archive, "SELECT count(*) FROM responses WHERE url LIKE '%/robots.txt'")[0][0]
+    fetched = query(archive, "SELECT count(*) FROM fetches WHERE url LIKE '%/robots.txt'")[0][0]
+    assert once == 1 and fetched >= 2  # two runs, unchanged bytes
+    targets = {r["headers"].get("WARC-Target-URI", "").split("/", 3)[-1] for r in exported["records"]
+               if r["type"] in ("response", "revisit")}
+    assert {"robots.txt", "sitemap.xml", "feed/"} <= targets
+
+
 def test_warc_export_rolls_files_at_max_size_each_with_warcinfo(recrawled, tmp_path):
     files = export(recrawled["archive"], tmp_path / "small", "--max-mb", "0.1")
     assert len(files) >= 3

@@ -58,25 +58,7 @@ import datasette.handle_exception as _handle_exception  # noqa: E402
 
 _handle_exception.rich = None
 
-try:  # the crawler's URL folding (Scrapy-free); the copy below is for a tree without it
-    from newsspider.urls import fold
-except ImportError:  # pragma: no cover
-    from urllib.parse import parse_qsl, urlencode, urlsplit
-
-    _TRACKING = re.compile(r"^(?:utm_\w+|fbclid|gclid|ref|share|amp)$", re.I)
-
-    def fold(url: str) -> str:
-        """Copy of newsspider.urls.fold / spiders.portal.canonical_key: one key per page
-        whatever its scheme, ``www.``, default port, trailing slash and tracking params."""
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower().rstrip(".").removeprefix("www.")
-        try:
-            port = parts.port
-        except ValueError:
-            port = None
-        port_text = f":{port}" if port and port != {"http": 80, "https": 443}.get(parts.scheme.lower()) else ""
-        query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query) if not _TRACKING.match(k)))
-        return f"{host}{port_text}{parts.path.rstrip('/') or '/'}" + (f"?{query}" if query else "")
+from newsspider.urls import fold  # noqa: E402  (the crawler's URL folding, Scrapy-free)
 
 PLUGIN = "newsspider"
 

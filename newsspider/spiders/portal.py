@@ -253,13 +253,24 @@ class PortalSpider(scrapy.Spider):
         yield self._listing(self.base_url, source="home")
 
     # -- discovery -----------------------------------------------------------------
+    def _capture(self, response) -> RawResponse:
+        """A discovery page (robots.txt, a sitemap, a feed) as a capture: stored when its
+        bytes changed, its fetch recorded, and so in the WARC export."""
+        fetched_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        requested = (response.meta.get("redirect_urls") or [response.request.url if response.request else response.url])[0]
+        self.crawler.stats.inc_value(f"newsspider/captures/{response.meta.get('role', 'discovery')}")
+        return RawResponse(requested, response.url, response.status, _headers(response), response.body, fetched_at,
+                           request_headers=_request_headers(response))
+
     def parse_robots(self, response):
+        yield self._capture(response)
         for url in sitemap_urls_from_robots(response.body, base_url=response.url):
             if self._allowed(url, "robots"):
                 yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.discovery_failed,
                                      priority=20, meta={"role": "sitemap", "depth_sitemap": 0})
 
     def parse_sitemap(self, response):
+        yield self._capture(response)
         body = response.body
         if body[:2] == b"\x1f\x8b":
             # A .xml.gz served without Content-Encoding: decompressed here, never past
@@ -313,6 +324,7 @@ class PortalSpider(scrapy.Spider):
             yield self._listing(loc, source="sitemap")
 
     def parse_feed(self, response):
+        yield self._capture(response)
         try:
             root = etree.fromstring(response.body, parser=etree.XMLParser(recover=True, resolve_entities=False,
                                                                           no_network=True))
