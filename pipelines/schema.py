@@ -108,8 +108,9 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Databas
 def ensure_schema(db: sqlite_utils.Database) -> None:
     """Create or migrate the archive's tables, indexes and full-text index."""
     version = db.execute("PRAGMA user_version").fetchone()[0]
-    if version == SCHEMA_VERSION:
-        return
+    if version == SCHEMA_VERSION and db.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'articles_facets'").fetchone():
+        return  # (an archive of the early v2, before the search steps, goes on to them)
     if version > SCHEMA_VERSION:
         raise RuntimeError(
             f"archive schema version {version} is newer than this code ({SCHEMA_VERSION}); "
@@ -117,6 +118,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         )
     _create_v1(db)
     _create_v2(db)
+    _create_search_v2(db)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
@@ -124,6 +126,72 @@ def _create_v2(db: sqlite_utils.Database) -> None:
     """v2: ``archive_info``, what the archive holds (``portal``: the base URL it was first
     crawled from; ``portal_kind``: ``real`` or ``sample``; ``first_crawl``)."""
     db["archive_info"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
+
+
+# The word index (see newsspider/search.py): unicode61 keeps letters, digits, private-use
+# characters and every mark (Bangla vowel signs, virama, nukta) inside a token, so a token
+# is a whole Bangla word. Contentless: the text is in ``articles``; its rows are written
+# by the triggers below with the matching fold (Bangla digits -> ASCII, ZWJ/ZWNJ dropped)
+# applied in SQL, so every writer (the crawl, re-parse, a sqlite3 shell) keeps it right.
+WORDS_TABLE = "articles_words"
+WORDS_TOKENIZER = "unicode61 categories 'L* N* Co M*'"
+
+
+def _fold_sql(expr: str) -> str:
+    """SQL for ``newsspider.search.fold`` of ``expr`` (kept equal to it by a test)."""
+    for i, digit in enumerate("০১২৩৪৫৬৭৮৯"):
+        expr = f"replace({expr}, '{digit}', '{i}')"
+    return f"replace(replace({expr}, char(8204), ''), char(8205), '')"
+
+
+def _create_search_v2(db: sqlite_utils.Database) -> None:
+    """Search (issue 13), part of the unreleased v2; every step idempotent, so an archive
+    at v1 or an early v2 migrates by running it.
+
+    - ``articles_words``: the word index beside the trigram ``articles_fts``, with its
+      triggers, backfilled from ``articles`` in the same transaction that creates it.
+    - the trigram triggers fire on an update only when the headline or the body changes
+      (a revisit updates ``last_seen`` on every article; re-indexing its body each time
+      was most of the write cost of full-text search on a re-crawl).
+    - ``articles_facets``: a covering index of what the search page's facets and filters
+      read (section, byline, published), so counting the matches of a common word reads
+      index pages instead of every matching article's row.
+    """
+    conn = db.conn
+    words = WORDS_TABLE
+    new = _fold_sql("new.headline"), _fold_sql("new.body")
+    old = _fold_sql("old.headline"), _fold_sql("old.body")
+    conn.execute("SAVEPOINT search_v2")
+    try:
+        exists = conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", [words]).fetchone()
+        if not exists:
+            conn.execute(f"CREATE VIRTUAL TABLE {words} USING fts5(headline, body, content='', "
+                         f"tokenize=\"{WORDS_TOKENIZER}\")")
+            conn.execute(f"INSERT INTO {words} (rowid, headline, body) SELECT id, "
+                         f"{_fold_sql('headline')}, {_fold_sql('body')} FROM articles")
+        conn.execute(f"""CREATE TRIGGER IF NOT EXISTS {words}_ai AFTER INSERT ON articles BEGIN
+  INSERT INTO {words} (rowid, headline, body) VALUES (new.id, {new[0]}, {new[1]});
+END""")
+        conn.execute(f"""CREATE TRIGGER IF NOT EXISTS {words}_ad AFTER DELETE ON articles BEGIN
+  INSERT INTO {words} ({words}, rowid, headline, body) VALUES ('delete', old.id, {old[0]}, {old[1]});
+END""")
+        conn.execute(f"""CREATE TRIGGER IF NOT EXISTS {words}_au AFTER UPDATE OF headline, body ON articles BEGIN
+  INSERT INTO {words} ({words}, rowid, headline, body) VALUES ('delete', old.id, {old[0]}, {old[1]});
+  INSERT INTO {words} (rowid, headline, body) VALUES (new.id, {new[0]}, {new[1]});
+END""")
+        au = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'articles_au'").fetchone()
+        if au and "UPDATE OF" not in au[0]:
+            conn.execute("DROP TRIGGER articles_au")
+            conn.execute("""CREATE TRIGGER articles_au AFTER UPDATE OF headline, body ON articles BEGIN
+  INSERT INTO articles_fts (articles_fts, rowid, headline, body) VALUES ('delete', old.rowid, old.headline, old.body);
+  INSERT INTO articles_fts (rowid, headline, body) VALUES (new.rowid, new.headline, new.body);
+END""")
+        conn.execute("CREATE INDEX IF NOT EXISTS articles_facets ON articles (id, section, byline, published)")
+        conn.execute("RELEASE search_v2")
+    except BaseException:
+        conn.execute("ROLLBACK TO search_v2")
+        conn.execute("RELEASE search_v2")
+        raise
 
 
 def archive_info(conn) -> dict:
