@@ -48,7 +48,10 @@ from datasette.utils.asgi import Response
 from pipelines.store import decompress
 from markupsafe import Markup
 
+from newsspider.bangla import normalize_text
+
 from . import STATIC_MOUNT, charts, text
+from . import search as search_plugin
 
 try:  # the crawler's URL folding (Scrapy-free); the copy below is for a tree without it
     from newsspider.urls import fold
@@ -116,8 +119,9 @@ def unrestricted(conn, fn):
         conn.set_authorizer(archive_authorizer)
 
 
-@hookimpl
+@hookimpl(trylast=True)  # after Datasette's own: its escape_fts() is replaced by the archive's
 def prepare_connection(conn):
+    search_plugin.register_functions(conn)
     conn.create_function("text_diff", 2, text.text_diff, deterministic=True)
     conn.create_function("version_text", 5, text.version_text, deterministic=True)
     conn.create_function("html_escape", 1, text.html_escape, deterministic=True)
@@ -159,6 +163,9 @@ def render_cell(row, value, column, table, database, datasette):
         return Markup('<a href="{}">{}</a> <small>(<a href="{}">text</a>)</small>').format(
             datasette.urls.table(database, "responses") + f"/{rid}", value,
             datasette.urls.path(f"/{database}/-/response/{rid}"))
+    if column == "body" and table == "articles" and search_plugin.CURRENT_SEARCH.get():
+        # the table's search: the words around the match, not the start of the body
+        return text.marks_html(search_plugin.S.excerpt(value, search_plugin.CURRENT_SEARCH.get()))
     if column == "body" and table in BODY_TABLES and isinstance(value, str):
         return text.body_html(value)
     if column == "diff" and isinstance(value, str):
@@ -349,7 +356,12 @@ def extra_template_vars(template, database, table, columns, view_name, request, 
                 chart = await query_chart(datasette, database, tilde_decode(name), request)
                 if chart:
                     out["newsspider_chart"] = chart
+            if name and tilde_decode(name) == "search" and not table:
+                out["search_problem"] = search_plugin.search_problem(request.args.get("q"))
+                out["search_facets"] = await search_plugin.search_facets(
+                    datasette.get_database(database), request.args, request.path)
             if view_name == "table" and table and request.args.get("_search"):
+                out["search_problem"] = search_plugin.search_problem(request.args.get("_search"))
                 out["ranked_search_url"] = (
                     datasette.urls.database(database) + "/search?" +
                     urllib.parse.urlencode({"q": request.args.get("_search")}))
@@ -921,6 +933,36 @@ def explain_refusal(body: bytes) -> bytes:
     return body
 
 
+def normalized_query_scope(scope) -> dict:
+    """``scope`` with every query-string value (but ``sql``) normalised as stored text is
+    (``normalize_text``: NFC, nukta forms, ZWSP removed, ZWJ/ZWNJ kept): what a reader
+    types into the search box, a canned query's form or a filter finds the text as the
+    archive holds it, whatever spelling the keyboard or the copied text used."""
+    raw = scope.get("query_string", b"")
+    if not raw or raw.isascii() and b"%" not in raw:
+        return scope
+    pairs = urllib.parse.parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
+    fixed = [(k, v if k == "sql" else normalize_text(v)) for k, v in pairs]
+    if fixed == pairs:
+        return scope
+    return {**scope, "query_string": urllib.parse.urlencode(fixed).encode("ascii")}
+
+
+def search_json_problem(scope) -> str | None:
+    """The message for a ``search.json`` / ``articles.json?_search=`` the syntax cannot take
+    (HTML pages show it above their empty results)."""
+    path = scope.get("path", "")
+    if not path.endswith((".json", ".csv")):
+        return None
+    args = urllib.parse.parse_qs(scope.get("query_string", b"").decode("utf-8", "replace"))
+    stem = path.rsplit(".", 1)[0]
+    if stem.endswith("/search") and args.get("q"):
+        return search_plugin.search_problem(args["q"][0])
+    if stem.endswith("/articles") and args.get("_search"):
+        return search_plugin.search_problem(args["_search"][0])
+    return None
+
+
 @hookimpl
 def asgi_wrapper(datasette):
     def wrap(app):
@@ -936,6 +978,19 @@ def asgi_wrapper(datasette):
                 await send({"type": "http.response.body", "body": b""})
                 return
             scope = responses_table_scope(datasette, scope)
+            scope = normalized_query_scope(scope)
+            problem = search_json_problem(scope)
+            if problem:
+                body = json.dumps({"ok": False, "error": problem, "status": 400, "title": "Invalid search"},
+                                  ensure_ascii=False).encode()
+                await send({"type": "http.response.start", "status": 400,
+                            "headers": with_security_headers([(b"content-type", b"application/json; charset=utf-8"),
+                                                              (b"content-length", str(len(body)).encode())])})
+                await send({"type": "http.response.body", "body": body})
+                return
+            args = urllib.parse.parse_qs(scope.get("query_string", b"").decode("utf-8", "replace"))
+            search_plugin.CURRENT_SEARCH.set((args.get("_search") or [None])[0]
+                                             if scope.get("path", "").endswith("/articles") else None)
             held = {}
 
             async def secured_send(message):
