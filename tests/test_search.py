@@ -24,6 +24,7 @@ from newsspider.bangla import normalize_body, normalize_text
 from newsspider.items import Article, RawResponse
 from newsspider.localcrawl import PROJECT_ROOT
 from conftest import free_port
+from test_browser import Visit, browser, open_page  # noqa: F401  (browser: the shared Chromium)
 
 YA = "\u09df"      # য় as one code point, as copied from many news sites
 RRA = "\u09dc"     # ড় as one code point
@@ -314,3 +315,22 @@ def test_an_existing_archive_migrates(tmp_path):
     assert n == len(ARTICLES)
     schema.ensure_schema(db)   # idempotent
     assert db.execute("pragma user_version").fetchone()[0] == schema.SCHEMA_VERSION
+
+
+# ------------------------------------------------------- the search page in a browser
+@pytest.mark.parametrize("width", [1280, 390])
+def test_search_page_in_a_browser(site, width, browser):  # noqa: F811
+    page = browser.new_page()
+    page.set_viewport_size({"width": width, "height": 900})
+    try:
+        v = Visit(page)
+        q = urllib.parse.urlencode({"q": "বাংলাদেশের"})
+        open_page(v, f"{site['url']}/archive/search?{q}", f"search-{width}")
+        assert page.locator(".search-facets").is_visible()
+        assert page.locator("td.col-excerpt mark").first.is_visible()
+        assert page.locator("td.col-excerpt mark").count() >= 4
+        # the page itself does not scroll sideways at a phone's width (the table may, in its box)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, overflow
+    finally:
+        page.close()
