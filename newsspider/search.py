@@ -29,6 +29,8 @@ for a prefix. A query with nothing to find (only exclusions, only punctuation) r
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 import unicodedata
 
@@ -169,31 +171,40 @@ def _quote(word: str) -> str:
     return '"' + word.replace('"', '""') + '"'
 
 
-def _item_fts(item: dict) -> str:
+def _item_fts(item: dict, known=None) -> str:
     words = [w.lower() for w in item["words"]]
     if item["kind"] == "word":
-        return "(" + " OR ".join(map(_quote, forms(item["words"][0]))) + ")"
+        fs = forms(item["words"][0])
+        if known is not None:
+            # only the forms the index holds: bm25 costs per phrase of the query, and a
+            # word has up to ~75 candidate forms of which a few occur (ranking a word of
+            # 28,000 of 50,000 articles: 83 -> 30 ms)
+            fs = known(fs) or fs[:1]
+        return "(" + " OR ".join(map(_quote, fs)) + ")"
     if item["kind"] == "prefix":
         return _quote(words[0]) + " *"
     return _quote(" ".join(words)) + (" *" if item.get("prefix") else "")
 
 
-def compile_query(q: str | None) -> str:
-    """The FTS5 expression for the word index (raises :class:`QueryError`)."""
+def compile_query(q: str | None, known=None, column: str | None = None) -> str:
+    """The FTS5 expression for the word index (raises :class:`QueryError`). ``known``:
+    a function of a list of forms -> those the index holds (the others are left out);
+    ``column``: the expression limited
+    to that column (``headline``)."""
     groups = parse_query(q)
     pos = [g for g in groups if not g[0]["neg"]]
     neg = [g[0] for g in groups if g[0]["neg"]]
-    expr = " AND ".join("(" + " OR ".join(_item_fts(i) for i in g) + ")" for g in pos)
+    expr = " AND ".join("(" + " OR ".join(_item_fts(i, known) for i in g) + ")" for g in pos)
     for item in neg:
-        expr = f"({expr}) NOT {_item_fts(item)}"
-    return expr
+        expr = f"({expr}) NOT {_item_fts(item, known)}"
+    return f"{column} : ({expr})" if column else expr
 
 
-def match_expression(q: str | None) -> str:
+def match_expression(q: str | None, known=None, column: str | None = None) -> str:
     """:func:`compile_query`, or :data:`NO_MATCH` for a query it cannot take (the page
     shows the message; SQL functions must not raise)."""
     try:
-        return compile_query(q)
+        return compile_query(q, known, column)
     except QueryError:
         return NO_MATCH
 
@@ -224,27 +235,73 @@ def trigram_expression(q: str | None) -> str:
 
 
 # --------------------------------------------------------------------------- excerpts
+_WORD_CLASS = "\\w\u0980-\u09ff\u200c\u200d"
+_JOINERS = "[\u200c\u200d]?"
+
+
+def _pattern(word: str) -> str:
+    """A folded word as a regex over stored text: a digit matches its Bangla digit too,
+    and ZWJ/ZWNJ (dropped by the fold) may stand beside a virama (র‍্যাব)."""
+    out = []
+    for ch in word:
+        if "0" <= ch <= "9":
+            out.append(f"[{ch}{_BN_DIGITS[int(ch)]}]")
+        elif ch == "\u09cd":
+            out.append(_JOINERS + re.escape(ch) + _JOINERS)
+        else:
+            out.append(re.escape(ch))
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=256)
 def _matcher(q: str | None):
-    """A predicate on folded, lower-cased tokens: does the token match a positive item?"""
+    """A compiled regex finding, in text whose digits are ASCII, the words matching a
+    positive item of ``q`` (whole words; a prefix item: words starting so), or None."""
     try:
         groups = parse_query(q)
     except QueryError:
-        return lambda tok: False
-    exact, prefixes = set(), []
+        return None
+    alts = []
     for g in groups:
         for item in g:
             if item["neg"]:
                 continue
             if item["kind"] == "word":
-                exact.update(forms(item["words"][0]))
+                fs = forms(item["words"][0])
             elif item["kind"] == "prefix":
-                prefixes.append(item["words"][0].lower())
+                alts.append(_pattern(item["words"][0]) + f"[{_WORD_CLASS}]*")
+                continue
             else:
-                exact.update(w.lower() for w in item["words"])
+                fs = item["words"]
                 if item.get("prefix"):
-                    prefixes.append(item["words"][-1].lower())
-    prefixes = tuple(prefixes)
-    return lambda tok: tok in exact or (bool(prefixes) and tok.startswith(prefixes))
+                    alts.append(_pattern(item["words"][-1]) + f"[{_WORD_CLASS}]*")
+            # the forms of a word share its shortest stem: a literal prefix for the regex
+            # engine to look for, then the endings (~10x faster than an alternation of forms)
+            common = os.path.commonprefix(fs)
+            ends = sorted({f[len(common):] for f in fs}, key=len, reverse=True)
+            alts.append(_pattern(common) + "(?:" + "|".join(_pattern(e) for e in ends) + ")")
+    if not alts:
+        return None
+    # no look-behind at the start: it would stop the engine's literal-prefix search (the
+    # word start is checked by _finditer)
+    return re.compile(f"(?:{'|'.join(alts)})(?![{_WORD_CLASS}])", re.I)
+
+
+_WORD_CHAR_RE = re.compile(f"[{_WORD_CLASS}]")
+
+
+def _finditer(rx, text):
+    """The matches of ``rx`` in ``text`` that start a word."""
+    pos = 0
+    while True:
+        m = rx.search(text, pos)
+        if m is None:
+            return
+        if m.start() == 0 or not _WORD_CHAR_RE.match(text, m.start() - 1):
+            yield m
+            pos = m.end()
+        else:
+            pos = m.start() + 1
 
 
 _SPAN_RE = re.compile(r"\S+")
@@ -254,25 +311,26 @@ def excerpt(body: str | None, q: str | None, words: int = 30, before: int = 8,
             start: str = "«", end: str = "»") -> str:
     """About ``words`` words of ``body`` around the first word matching ``q``, cut at
     word boundaries (``…`` where cut), every matching word wrapped in «»; the start of
-    the body when no word of it matches (the match was in the headline, or inside a word)."""
+    the body when no word of it matches (the match was in the headline, or inside a word).
+    One regex search: ~30 us for a 3,000-character body."""
     if not body:
         return ""
-    match = _matcher(q)
-    spans = [(m.group(0)) for m in _SPAN_RE.finditer(body)]
-    hits = []
-    for i, span in enumerate(spans):
-        toks = words_of(fold(span).lower())
-        hits.append(any(match(t) for t in toks))
-    first = next((i for i, h in enumerate(hits) if h), 0)
-    lo = max(0, first - before)
-    hi = min(len(spans), lo + words)
-    lo = max(0, min(lo, hi - words))
-    out = []
-    for i in range(lo, hi):
-        span = spans[i]
-        if hits[i]:
-            a = next((k for k, ch in enumerate(span) if _word_char(ch)), 0)
-            b = len(span) - next((k for k, ch in enumerate(reversed(span)) if _word_char(ch)), 0)
-            span = f"{span[:a]}{start}{span[a:b]}{end}{span[b:]}"
-        out.append(span)
-    return ("… " if lo > 0 else "") + " ".join(out) + (" …" if hi < len(spans) else "")
+    rx = _matcher(q)
+    m = next(_finditer(rx, body), None) if rx else None
+    pos = m.start() if m else 0
+    parts = body[:pos].rsplit(None, before) if pos else []
+    lo_cut = len(parts) > before and bool(parts[0].strip())
+    lead = parts[1:] if lo_cut else [p for p in parts if p]
+    spans = _SPAN_RE.finditer(body, pos)
+    tail = [sm.group(0) for _, sm in zip(range(words - len(lead)), spans)]
+    more = next(spans, None) is not None
+    text = " ".join(lead + tail)
+    if rx:
+        out, last = [], 0
+        for mm in _finditer(rx, text):
+            out.append(text[last:mm.start()])
+            out.append(start + text[mm.start():mm.end()] + end)
+            last = mm.end()
+        out.append(text[last:])
+        text = "".join(out)
+    return ("… " if lo_cut else "") + text + (" …" if more else "")

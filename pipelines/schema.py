@@ -109,7 +109,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     """Create or migrate the archive's tables, indexes and full-text index."""
     version = db.execute("PRAGMA user_version").fetchone()[0]
     if version == SCHEMA_VERSION and db.execute(
-            "SELECT 1 FROM sqlite_master WHERE name = 'articles_facets'").fetchone():
+            "SELECT 1 FROM sqlite_master WHERE name = 'search_facets_credits_delete'").fetchone():
         return  # (an archive of the early v2, before the search steps, goes on to them)
     if version > SCHEMA_VERSION:
         raise RuntimeError(
@@ -153,9 +153,10 @@ def _create_search_v2(db: sqlite_utils.Database) -> None:
     - the trigram triggers fire on an update only when the headline or the body changes
       (a revisit updates ``last_seen`` on every article; re-indexing its body each time
       was most of the write cost of full-text search on a re-crawl).
-    - ``articles_facets``: a covering index of what the search page's facets and filters
-      read (section, byline, published), so counting the matches of a common word reads
-      index pages instead of every matching article's row.
+    - ``articles_facets``: a covering index of what the search filters read (section,
+      byline, published), so filtering the matches of a common word reads index pages
+      instead of every matching article's row (a facet of 14,600 matches: 116 -> 15 ms).
+    - ``search_facets``: what the search page's facets count, precomputed per article.
     """
     conn = db.conn
     words = WORDS_TABLE
@@ -187,11 +188,45 @@ END""")
   INSERT INTO articles_fts (rowid, headline, body) VALUES (new.rowid, new.headline, new.body);
 END""")
         conn.execute("CREATE INDEX IF NOT EXISTS articles_facets ON articles (id, section, byline, published)")
+        _create_search_facets(conn)
         conn.execute("RELEASE search_v2")
     except BaseException:
         conn.execute("ROLLBACK TO search_v2")
         conn.execute("RELEASE search_v2")
         raise
+
+
+AGENCY_SEPARATOR = "\x1f"  # between the agencies of ``search_facets.agencies``
+
+
+def _create_search_facets(conn) -> None:
+    """``search_facets``: per article, what the search page counts (section, byline, the
+    portal's month, its agencies joined by U+001F), one narrow row, kept by triggers on
+    ``articles`` and ``credits``. Counting the agencies of the matches of a common word
+    otherwise walks ``credits`` for each match (12 of 30 ms for 14,600 matches)."""
+    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_facets'").fetchone()
+    agencies = ("(SELECT group_concat(agency, char(31)) FROM (SELECT agency FROM credits "
+                "WHERE article_id = {} ORDER BY position))")
+    conn.execute("""CREATE TABLE IF NOT EXISTS search_facets (
+  id INTEGER PRIMARY KEY, section TEXT, byline TEXT, month TEXT, agencies TEXT)""")
+    if not exists:
+        conn.execute(f"""INSERT INTO search_facets (id, section, byline, month, agencies)
+  SELECT a.id, a.section, a.byline, substr(a.published, 1, 7), {agencies.format('a.id')} FROM articles a""")
+    conn.execute(f"""CREATE TRIGGER IF NOT EXISTS search_facets_ai AFTER INSERT ON articles BEGIN
+  INSERT OR REPLACE INTO search_facets (id, section, byline, month, agencies)
+  VALUES (new.id, new.section, new.byline, substr(new.published, 1, 7), {agencies.format('new.id')});
+END""")
+    conn.execute("""CREATE TRIGGER IF NOT EXISTS search_facets_au AFTER UPDATE OF section, byline, published ON articles BEGIN
+  UPDATE search_facets SET section = new.section, byline = new.byline, month = substr(new.published, 1, 7)
+  WHERE id = new.id;
+END""")
+    conn.execute("""CREATE TRIGGER IF NOT EXISTS search_facets_ad AFTER DELETE ON articles BEGIN
+  DELETE FROM search_facets WHERE id = old.id;
+END""")
+    for event, row in (("INSERT", "new"), ("DELETE", "old")):
+        conn.execute(f"""CREATE TRIGGER IF NOT EXISTS search_facets_credits_{event.lower()} AFTER {event} ON credits BEGIN
+  UPDATE search_facets SET agencies = {agencies.format(row + '.article_id')} WHERE id = {row}.article_id;
+END""")
 
 
 def archive_info(conn) -> dict:

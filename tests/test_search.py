@@ -265,6 +265,30 @@ def test_table_search_keeps_its_facets(site):
 
 
 # ------------------------------------------------------- the schema: triggers, migration
+def test_facet_table_follows_credits(tmp_path):
+    from pipelines import schema
+
+    path = tmp_path / "a.db"
+    write_archive(path)
+    db = schema.connect(path)
+    db.execute("insert into credits (article_id, agency, position) values (1, 'AFP', 2)")
+    assert db.execute("select agencies from search_facets where id = 1").fetchone()[0] == "BSS\x1fAFP"
+    db.execute("delete from credits where article_id = 1 and agency = 'BSS'")
+    db.execute("update articles set section = 'বিশ্ব', published = '2025-07-01T00:00:00-04:00' where id = 1")
+    assert db.execute("select section, month, agencies from search_facets where id = 1").fetchone() == (
+        "বিশ্ব", "2025-07", "AFP")
+
+
+def test_search_filters_are_the_same_in_the_query_and_its_facets():
+    import yaml
+
+    from newsspider.datasette_plugins.search import FILTER_SQL
+
+    meta = yaml.safe_load((PROJECT_ROOT / "data" / "metadata.yml").read_text(encoding="utf-8"))
+    sql = " ".join(meta["databases"]["archive"]["queries"]["search"]["sql"].split())
+    assert sql.count(" ".join(FILTER_SQL.split())) == 3   # the three tiers
+
+
 def test_fold_sql_is_the_python_fold():
     from newsspider.search import fold
     from pipelines.schema import _fold_sql
@@ -301,9 +325,11 @@ def test_an_existing_archive_migrates(tmp_path):
     path = tmp_path / "old.db"
     write_archive(path)
     db = schema.connect(path)
-    for trigger in ("articles_words_ai", "articles_words_ad", "articles_words_au"):
+    for (trigger,) in db.execute("select name from sqlite_master where type = 'trigger' "
+                                 "and (name like 'articles_words%' or name like 'search_facets%')").fetchall():
         db.execute(f"drop trigger {trigger}")
     db.execute("drop table articles_words")
+    db.execute("drop table search_facets")
     db.execute("drop index articles_facets")
     db.conn.close()
     db = schema.connect(path)
@@ -313,6 +339,7 @@ def test_an_existing_archive_migrates(tmp_path):
     assert got == [7]
     n = db.execute("select count(*) from articles_words_docsize").fetchone()[0]
     assert n == len(ARTICLES)
+    assert db.execute("select agencies from search_facets where id = 1").fetchone()[0] == "BSS"
     schema.ensure_schema(db)   # idempotent
     assert db.execute("pragma user_version").fetchone()[0] == schema.SCHEMA_VERSION
 

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import contextvars
+import sqlite3
 import urllib.parse
 
 from newsspider import search as S
@@ -27,9 +28,33 @@ FILTERS = ("from", "to", "section", "agency", "byline")
 FACET_SIZE = 10
 
 
+def vocabulary_lookup(conn):
+    """A function of a word's candidate forms -> those the word index holds (one FTS5
+    lookup each, ~20 us), or None where the archive has no word index."""
+    try:
+        conn.execute("select 1 from articles_words where articles_words match '\"x\"' limit 1").fetchall()
+    except sqlite3.Error:
+        return None
+
+    def known(forms):
+        return [f for f in forms if conn.execute(
+            "select 1 from articles_words where articles_words match ? limit 1", [S._quote(f)]).fetchone()]
+    return known
+
+
 def register_functions(conn) -> None:
-    conn.create_function("escape_fts", 1, S.match_expression, deterministic=True)
-    conn.create_function("search_match", 1, S.match_expression, deterministic=True)
+    known = vocabulary_lookup(conn)
+
+    def match(q):
+        return S.match_expression(q, known)
+
+    def match_headline(q):
+        return S.match_expression(q, known, "headline")
+
+    # deterministic: constant within a statement, so SQLite computes it once
+    conn.create_function("escape_fts", 1, match, deterministic=True)
+    conn.create_function("search_match", 1, match, deterministic=True)
+    conn.create_function("search_match_headline", 1, match_headline, deterministic=True)
     conn.create_function("search_trigram", 1, S.trigram_expression, deterministic=True)
     conn.create_function("search_excerpt", 2, S.excerpt, deterministic=True)
 
@@ -53,25 +78,15 @@ FILTER_SQL = """(coalesce(:from, '') = '' or substr(a.published, 1, 10) >= :from
   and (coalesce(:agency, '') = '' or exists (select 1 from credits c where c.article_id = a.id
        and c.agency = :agency collate nocase))"""
 
-FACETS_SQL = f"""with m as materialized (
-  select a.id, a.section, a.byline, substr(a.published, 1, 7) as month
-  from articles a indexed by articles_facets
-  where a.id in (select rowid from articles_words where articles_words match search_match(:q))
-    and {FILTER_SQL}
-)
-select * from (select 'section' as facet, section as value, count(*) as n from m
-               where section is not null group by section order by n desc limit {FACET_SIZE + 1})
-union all
-select * from (select 'agency', c.agency, count(*) as n from m join credits c on c.article_id = m.id
-               group by c.agency order by n desc limit {FACET_SIZE + 1})
-union all
-select * from (select 'byline', byline, count(*) as n from m where byline is not null and byline != ''
-               group by byline order by n desc limit {FACET_SIZE + 1})
-union all
-select * from (select 'month', month, count(*) as n from m where month is not null
-               group by month order by month desc limit {FACET_SIZE + 1})
-union all
-select 'total', null, count(*) from m"""
+# Every match with its facet values, from the narrow precomputed ``search_facets`` (one
+# row lookup per match); the filters need ``articles`` only when one is set.
+FACETS_SQL = f"""select f.section, f.byline, f.month, f.agencies, count(*) as n
+from search_facets f
+where f.id in (select rowid from articles_words where articles_words match search_match(:q))
+  and (coalesce(:from, '') || coalesce(:to, '') || coalesce(:section, '') || coalesce(:byline, '')
+       || coalesce(:agency, '') = ''
+       or f.id in (select a.id from articles a indexed by articles_facets where a.id = f.id and {FILTER_SQL}))
+group by 1, 2, 3, 4"""
 
 FACET_TITLES = {"section": "Section · বিভাগ", "agency": "Agency · সংস্থা",
                 "byline": "Byline · প্রতিবেদক", "month": "Month · মাস"}
@@ -98,6 +113,27 @@ def _toggle_url(path: str, args: dict, facet: str, value: str) -> tuple[str, boo
     return path + "?" + urllib.parse.urlencode(params), chosen
 
 
+def count_facets(rows) -> dict:
+    """{facet: [(value, count), ...] most first (months newest first), FACET_SIZE + 1 at
+    most} from FACETS_SQL's rows (counts per combination of values)."""
+    from collections import Counter
+
+    counts = {name: Counter() for name in ("section", "agency", "byline", "month")}
+    for section, byline, month, agencies, n in rows:
+        if section:
+            counts["section"][section] += n
+        if byline:
+            counts["byline"][byline] += n
+        if month:
+            counts["month"][month] += n
+        for agency in (agencies or "").split("\x1f"):
+            if agency:
+                counts["agency"][agency] += n
+    out = {name: c.most_common(FACET_SIZE + 1) for name, c in counts.items()}
+    out["month"] = sorted(counts["month"].items(), reverse=True)[: FACET_SIZE + 1]
+    return out
+
+
 async def search_facets(db, args, path: str) -> dict:
     """``{"total": n, "facets": [{"name", "title", "results": [{value, count, toggle_url,
     selected}], "truncated"}]}`` for the ``search`` page (empty without a query)."""
@@ -105,15 +141,11 @@ async def search_facets(db, args, path: str) -> dict:
     if not params["q"].strip() or search_problem(params["q"]):
         return {}
     rows = (await db.execute(FACETS_SQL, params, custom_time_limit=3000)).rows
-    facets, total = {}, 0
-    for facet, value, n in rows:
-        if facet == "total":
-            total = n
-            continue
-        facets.setdefault(facet, []).append((value, n))
+    facets = count_facets(rows)
+    total = sum(r[4] for r in rows)
     out = []
     for name in ("section", "agency", "byline", "month"):
-        values = facets.get(name, [])
+        values = facets[name]
         results = []
         for value, n in values[:FACET_SIZE]:
             url, chosen = _toggle_url(path, params, name, value)
