@@ -80,13 +80,17 @@ FILTER_SQL = """(coalesce(:from, '') = '' or substr(a.published, 1, 10) >= :from
 
 # Every match with its facet values, from the narrow precomputed ``search_facets`` (one
 # row lookup per match); the filters need ``articles`` only when one is set.
-FACETS_SQL = f"""select f.section, f.byline, f.month, f.agencies, count(*) as n
-from search_facets f
-where f.id in (select rowid from articles_words where articles_words match search_match(:q))
-  and (coalesce(:from, '') || coalesce(:to, '') || coalesce(:section, '') || coalesce(:byline, '')
-       || coalesce(:agency, '') = ''
-       or f.id in (select a.id from articles a indexed by articles_facets where a.id = f.id and {FILTER_SQL}))
-group by 1, 2, 3, 4"""
+FACETS_SQL = f"""with m as materialized (
+  select f.section, f.byline, f.month, f.agencies from search_facets f
+  where f.id in (select rowid from articles_words where articles_words match search_match(:q))
+    and (coalesce(:from, '') || coalesce(:to, '') || coalesce(:section, '') || coalesce(:byline, '')
+         || coalesce(:agency, '') = ''
+         or f.id in (select a.id from articles a indexed by articles_facets where a.id = f.id and {FILTER_SQL}))
+)
+select 'section', section, count(*) from m group by 2
+union all select 'byline', byline, count(*) from m group by 2
+union all select 'month', month, count(*) from m group by 2
+union all select 'agency', agencies, count(*) from m group by 2"""
 
 FACET_TITLES = {"section": "Section · বিভাগ", "agency": "Agency · সংস্থা",
                 "byline": "Byline · প্রতিবেদক", "month": "Month · মাস"}
@@ -115,20 +119,18 @@ def _toggle_url(path: str, args: dict, facet: str, value: str) -> tuple[str, boo
 
 def count_facets(rows) -> dict:
     """{facet: [(value, count), ...] most first (months newest first), FACET_SIZE + 1 at
-    most} from FACETS_SQL's rows (counts per combination of values)."""
+    most} from FACETS_SQL's rows (facet, value, count); an agency "value" is the agencies
+    of an article joined by U+001F."""
     from collections import Counter
 
     counts = {name: Counter() for name in ("section", "agency", "byline", "month")}
-    for section, byline, month, agencies, n in rows:
-        if section:
-            counts["section"][section] += n
-        if byline:
-            counts["byline"][byline] += n
-        if month:
-            counts["month"][month] += n
-        for agency in (agencies or "").split("\x1f"):
-            if agency:
-                counts["agency"][agency] += n
+    for facet, value, n in rows:
+        if facet == "agency":
+            for agency in (value or "").split("\x1f"):
+                if agency:
+                    counts["agency"][agency] += n
+        elif value:
+            counts[facet][value] += n
     out = {name: c.most_common(FACET_SIZE + 1) for name, c in counts.items()}
     out["month"] = sorted(counts["month"].items(), reverse=True)[: FACET_SIZE + 1]
     return out
@@ -142,7 +144,7 @@ async def search_facets(db, args, path: str) -> dict:
         return {}
     rows = (await db.execute(FACETS_SQL, params, custom_time_limit=3000)).rows
     facets = count_facets(rows)
-    total = sum(r[4] for r in rows)
+    total = sum(r[2] for r in rows if r[0] == "section")
     out = []
     for name in ("section", "agency", "byline", "month"):
         values = facets[name]
