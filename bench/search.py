@@ -199,6 +199,48 @@ def measure_speed(archive: Path, queries: list[str]) -> dict:
     return out
 
 
+# ------------------------------------------------------------------ write cost
+def measure_write_cost(n: int = 2000) -> dict:
+    """The crawl side: ``Archive.write`` of the same ``n`` parsed sample articles (in
+    batches of 50, as the crawl's pipeline does) into a fresh archive with this schema and
+    into one without the search steps' triggers (the word index, the facet table): the
+    seconds of each, best of 2."""
+    import tempfile
+
+    from newsspider.items import Article, RawResponse
+    from pipelines.normalize import normalize_article
+    from pipelines.store import KEPT_HEADERS, Archive
+
+    perf._fill_worker_init(n)
+    items = []
+    for i, headers, body, fields in perf._fill_worker(perf._PORTAL.article_ids()[:n]):
+        kept = {k: v for k, v in headers.items() if k in KEPT_HEADERS}
+        url = f"http://127.0.0.1:8765/news/{i}/"
+        raw = RawResponse(url, url, 200, kept, body, "2025-05-15T00:00:00+00:00")
+        items.append(normalize_article(Article.from_fields(fields, raw, revisit=False), "America/New_York"))
+
+    def write(strip: bool) -> float:
+        with tempfile.TemporaryDirectory() as tmp:
+            store = Archive(str(Path(tmp) / "a.db"))
+            if strip:
+                for (name,) in store.conn.execute(
+                        "select name from sqlite_master where type = 'trigger' and "
+                        "(name like 'articles_words%' or name like 'search_facets%')").fetchall():
+                    store.conn.execute(f"drop trigger {name}")
+            store.start_run("bench-write", {})
+            t0 = time.perf_counter()
+            for k in range(0, len(items), 50):
+                store.write(items[k:k + 50])
+            t = time.perf_counter() - t0
+            store.close()
+            return t
+
+    with_search = min(write(False) for _ in range(2))
+    without = min(write(True) for _ in range(2))
+    return {"articles": len(items), "with_search_s": with_search, "without_search_s": without,
+            "ratio": with_search / without}
+
+
 # ------------------------------------------------------------------ quality
 def known_item(con, sql, runner, df=None, n=200, seed=7) -> dict:
     """``df`` None: two or three consecutive words of the headline, at random; else
@@ -327,6 +369,10 @@ def table(res: dict) -> str:
                 met = ("yes" if v["median_ms"] <= goal else "NO") if g else ""
                 lines.append(f"{label + ', ' + size:50}  {v['median_ms']:<6.1f} ms  {v['ratio_to_bare']:<6.1f} x   {g:6}  {met}")
             lines.append(f"{'bare FTS5 MATCH of the same queries, ' + size:50}  {s['bare_median_ms']:<6.2f} ms  (median hits {s['hits_median']}, max {s['hits_max']})")
+    w = res.get("write")
+    if w:
+        lines.append(f"{'store writes with / without the search triggers':50}  {w['ratio']:<6.2f} x   "
+                     f"{w['with_search_s']:.2f} vs {w['without_search_s']:.2f} s for {w['articles']} articles")
     lines.append("(speed: 'before' column = ratio to the bare MATCH; quality: 'before' = the trigram search of main)")
     return "\n".join(lines)
 
@@ -336,10 +382,13 @@ def main(argv=None) -> int:
     ap.add_argument("--sizes", default="50000", help="archive sizes, comma-separated (500000 is slow to build)")
     ap.add_argument("--quick", action="store_true", help="one archive of 10,000 articles")
     ap.add_argument("--rebuild", action="store_true")
-    ap.add_argument("--only", default="quality,speed")
+    ap.add_argument("--only", default="quality,speed,write")
     args = ap.parse_args(argv)
     sizes = [10000] if args.quick else [int(x) for x in args.sizes.split(",")]
     res = {"sizes": {}}
+    if "write" in args.only:
+        log("write cost of the search steps ...")
+        res["write"] = measure_write_cost()
     for n in sizes:
         log(f"search archive of {n} articles ...")
         archive, info = perf.search_archive(n, args.rebuild)
