@@ -244,7 +244,7 @@ def measure_write_cost(n: int = 2000) -> dict:
 # ------------------------------------------------------------------ quality
 def known_item(con, sql, runner, df=None, n=200, seed=7) -> dict:
     """``df`` None: two or three consecutive words of the headline, at random; else
-    (term -> articles) the two or three words of the headline that the fewest articles
+    (term -> headlines) the two or three words of the headline that the fewest headlines
     hold, in headline order (how a reader recalls an item: by what sets it apart)."""
     rnd = random.Random(seed)
     rows = con.execute("select id, headline from articles").fetchall()
@@ -302,6 +302,28 @@ def inflection_recall(con, groups, engine="new") -> dict:
             "complete": sum(r == 1.0 for r in recalls) / len(recalls)}
 
 
+def inflection_alternatives(con, groups) -> dict:
+    """The rule chosen against two others, on the same word groups: each form alone
+    (no inflection), and its shortest stem as a prefix (stem*). recall as above; extra:
+    the share of the matches that hold no form of the group (a prefix finds দলীয় for দল)."""
+    out = {}
+    rules = {
+        "exact word": lambda f: S._quote(f),
+        "stem* prefix": lambda f: S._quote(min(S._stems(f), key=len)) + " *",
+        "suffix rule": lambda f: S.compile_query(f),
+    }
+    for name, expr_of in rules.items():
+        recalls, extras = [], []
+        for fs in groups:
+            truth = all_matches(con, " OR ".join(S._quote(f) for f in fs))
+            for f in fs:
+                got = all_matches(con, expr_of(f))
+                recalls.append(len(got & truth) / len(truth))
+                extras.append(len(got - truth) / len(got) if got else 0.0)
+        out[name] = {"recall": statistics.mean(recalls), "extra": statistics.mean(extras)}
+    return out
+
+
 def equivalence(con, vocab, sql, runner_new, runner_old) -> dict:
     nukta = [t for t, _ in vocab if "\u09bc" in t][:40]
     digits = [t for t, _ in vocab if t.isdigit() and t.isascii()][:20]
@@ -335,11 +357,15 @@ def measure_quality(archive: Path) -> dict:
     new = lambda q: run_new(con, sql, q)  # noqa: E731
     old = lambda q: run_old(con, q)  # noqa: E731
     groups = word_groups(vocab)
+    from collections import Counter
+    hdf = Counter()
+    for (h,) in con.execute("select headline from articles"):
+        hdf.update({S.fold(w).lower() for w in S.words_of(h)})
     res = {
         "known_item": {"new": known_item(con, sql, new), "old": known_item(con, sql, old)},
-        "known_item_rare": {"new": known_item(con, sql, new, dict(vocab)),
-                            "old": known_item(con, sql, old, dict(vocab))},
+        "known_item_rare": {"new": known_item(con, sql, new, hdf), "old": known_item(con, sql, old, hdf)},
         "recall": {"new": inflection_recall(con, groups), "old": inflection_recall(con, groups, "old")},
+        "inflection_rules": inflection_alternatives(con, groups),
         "equivalence": equivalence(con, vocab, sql, new, old),
     }
     return res
@@ -357,6 +383,9 @@ def table(res: dict) -> str:
             lines.append(f"{'known-item MRR, its 2-3 rarest headline words, ' + size:50}  {kr['new']['mrr']:<9.3f}  {kr['old']['mrr']:<9.3f}  >= 0.95  {'yes' if kr['new']['mrr'] >= 0.95 else 'NO'}")
             lines.append(f"{'inflected-form recall, ' + size:50}  {rc['new']['recall']:<9.3f}  {rc['old']['recall']:<9.3f}  >= 0.95  {'yes' if rc['new']['recall'] >= 0.95 else 'NO'}")
             lines.append(f"{'য়/ড় and digit equivalence, ' + str(eq['pairs']) + ' pairs, ' + size:50}  {eq['new']:<9.0%}  {eq['old']:<9.0%}  100%    {'yes' if eq['new'] == 1 else 'NO'}")
+        if q and q.get("inflection_rules"):
+            for name, v in q["inflection_rules"].items():
+                lines.append(f"{'  rule ' + name + ': recall / matches outside the word':50}  {v['recall']:<9.3f}  {v['extra']:<9.3f}")
         s = r.get("speed")
         if s:
             goal = 30 if int(size) <= 50000 else 100
