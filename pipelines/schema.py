@@ -25,10 +25,11 @@ The schema version lives in ``PRAGMA user_version``, written last: every step of
 migration is idempotent (``if_not_exists``), so a migration interrupted half-way is
 simply completed by the next run.
 
-Full-text search uses FTS5's ``trigram`` tokenizer: the default ``unicode61`` splits
-Bangla words at vowel signs and the virama (see shared/reference/bangla.md), while
-trigrams match any 3+ character substring, so a search for "বাংলাদেশ" also finds
-"বাংলাদেশের" and "বাংলাদেশে" (Bangla inflects by suffix).
+Full-text search has two FTS5 indexes over headline and body (see newsspider/search.py):
+``articles_words`` (``unicode61`` keeping marks: whole Bangla words of any length, with
+Bangla digits folded to ASCII and ZWJ/ZWNJ dropped by its triggers) and ``articles_fts``
+(``trigram``: substrings of three or more characters, for inside-word matches).
+``search_facets`` holds per article what the search page counts.
 """
 
 from __future__ import annotations

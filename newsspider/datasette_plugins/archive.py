@@ -121,6 +121,11 @@ def unrestricted(conn, fn):
 
 @hookimpl(trylast=True)  # after Datasette's own: its escape_fts() is replaced by the archive's
 def prepare_connection(conn):
+    # Reads through a memory map: a search that counts or sorts thousands of matches looks
+    # up each one's row, and copying every page into SQLite's small cache doubled that
+    # (the count of a word of 13,000 of 50,000 articles: 34 -> 14 ms). Address space only;
+    # the pages are the OS's cache, shared by Datasette's connections.
+    conn.execute("PRAGMA mmap_size = 4294967296")
     search_plugin.register_functions(conn)
     conn.create_function("text_diff", 2, text.text_diff, deterministic=True)
     conn.create_function("version_text", 5, text.version_text, deterministic=True)
