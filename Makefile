@@ -34,9 +34,10 @@ browser:
 browse: $(STAMP)      ## Datasette on the archive, read-only, on 127.0.0.1:$(PORT)
 	$(PY) -m newsspider.browse $(if $(ARCHIVE),--archive $(ARCHIVE)) --port $(PORT)
 
-bench: $(STAMP)       ## speed and memory figures: a table, and bench/out/perf.json (BENCH_ARGS=--quick)
+bench: $(STAMP)       ## speed, memory and search figures: tables, bench/out/perf.json and search.json (BENCH_ARGS=--quick; SEARCH_ARGS=--sizes 50000,500000)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) -m bench.perf $(BENCH_ARGS)
+	$(PY) -m bench.search $(if $(findstring --quick,$(BENCH_ARGS)),--quick) $(SEARCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -26,7 +26,9 @@ def test_inflected_form_search(datasette_url, db):
     data = get_json(f"{datasette_url}/archive/articles.json?_search={q}&_shape=array")
     expected = {r[0] for r in db.execute("SELECT id FROM articles WHERE body LIKE '%বাংলাদেশের%' "
                                          "OR headline LIKE '%বাংলাদেশের%'")}
-    assert expected and {r["id"] for r in data} == expected
+    found = {r["id"] for r in data}
+    # every article with the form typed, and (issue 13) those with only another form of it
+    assert expected and expected < found
 
 
 def test_metadata_and_tables(datasette_url):

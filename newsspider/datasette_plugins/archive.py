@@ -48,7 +48,10 @@ from datasette.utils.asgi import Response
 from pipelines.store import decompress
 from markupsafe import Markup
 
+from newsspider.bangla import normalize_text
+
 from . import STATIC_MOUNT, charts, text
+from . import search as search_plugin
 
 # Datasette 0.65's fallback error handler prints the exception with rich whenever rich is
 # importable, outside the except block, which rich refuses (ValueError): every error
@@ -107,8 +110,14 @@ def unrestricted(conn, fn):
         conn.set_authorizer(archive_authorizer)
 
 
-@hookimpl
+@hookimpl(trylast=True)  # after Datasette's own: its escape_fts() is replaced by the archive's
 def prepare_connection(conn):
+    # Reads through a memory map: a search that counts or sorts thousands of matches looks
+    # up each one's row, and copying every page into SQLite's small cache doubled that
+    # (the count of a word of 13,000 of 50,000 articles: 34 -> 14 ms). Address space only;
+    # the pages are the OS's cache, shared by Datasette's connections.
+    conn.execute("PRAGMA mmap_size = 4294967296")
+    search_plugin.register_functions(conn)
     conn.create_function("text_diff", 2, text.text_diff, deterministic=True)
     conn.create_function("version_text", 5, text.version_text, deterministic=True)
     conn.create_function("html_escape", 1, text.html_escape, deterministic=True)
@@ -150,6 +159,9 @@ def render_cell(row, value, column, table, database, datasette):
         return Markup('<a href="{}">{}</a> <small>(<a href="{}">text</a>)</small>').format(
             datasette.urls.table(database, "responses") + f"/{rid}", value,
             datasette.urls.path(f"/{database}/-/response/{rid}"))
+    if column == "body" and table == "articles" and search_plugin.CURRENT_SEARCH.get():
+        # the table's search: the words around the match, not the start of the body
+        return text.marks_html(search_plugin.S.excerpt(value, search_plugin.CURRENT_SEARCH.get()))
     if column == "body" and table in BODY_TABLES and isinstance(value, str):
         return text.body_html(value)
     if column == "diff" and isinstance(value, str):
@@ -343,7 +355,12 @@ def extra_template_vars(template, database, table, columns, view_name, request, 
                 chart = await query_chart(datasette, database, tilde_decode(name), request)
                 if chart:
                     out["newsspider_chart"] = chart
+            if name and tilde_decode(name) == "search" and not table:
+                out["search_problem"] = search_plugin.search_problem(request.args.get("q"))
+                out["search_facets"] = await search_plugin.search_facets(
+                    datasette.get_database(database), request.args, request.path)
             if view_name == "table" and table and request.args.get("_search"):
+                out["search_problem"] = search_plugin.search_problem(request.args.get("_search"))
                 out["ranked_search_url"] = (
                     datasette.urls.database(database) + "/search?" +
                     urllib.parse.urlencode({"q": request.args.get("_search")}))
@@ -394,10 +411,13 @@ class ThroughFacet(Facet):
             if not fks:
                 continue
             fk = fks[0]
-            sql = (f"select {escape_sqlite(column)} as value, count(*) as count "
-                   f"from {escape_sqlite(through)} where {escape_sqlite(fk['column'])} in "
-                   f"(select {escape_sqlite(fk['other_column'])} from ({self.sql})) "
-                   f"and value is not null group by value order by count desc, value limit {size + 1}")
+            # from the table's rows to theirs (cross join: in the order written); left to
+            # itself SQLite walked the whole through table by its value index and probed
+            # the rows (a search of 14,600 of 50,000 articles: 12 ms more)
+            sql = (f"select t.{escape_sqlite(column)} as value, count(*) as count "
+                   f"from (select {escape_sqlite(fk['other_column'])} as k from ({self.sql})) m "
+                   f"cross join {escape_sqlite(through)} t on t.{escape_sqlite(fk['column'])} = m.k "
+                   f"where value is not null group by value order by count desc, value limit {size + 1}")
             try:
                 rows = (await self.ds.execute(self.database, sql, self.params, truncate=False,
                                               custom_time_limit=self.ds.setting("facet_time_limit_ms"))).rows
@@ -928,6 +948,36 @@ def explain_refusal(body: bytes) -> bytes:
     return body
 
 
+def normalized_query_scope(scope) -> dict:
+    """``scope`` with every query-string value (but ``sql``) normalised as stored text is
+    (``normalize_text``: NFC, nukta forms, ZWSP removed, ZWJ/ZWNJ kept): what a reader
+    types into the search box, a canned query's form or a filter finds the text as the
+    archive holds it, whatever spelling the keyboard or the copied text used."""
+    raw = scope.get("query_string", b"")
+    if not raw or raw.isascii() and b"%" not in raw:
+        return scope
+    pairs = urllib.parse.parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
+    fixed = [(k, v if k == "sql" else normalize_text(v)) for k, v in pairs]
+    if fixed == pairs:
+        return scope
+    return {**scope, "query_string": urllib.parse.urlencode(fixed).encode("ascii")}
+
+
+def search_json_problem(scope) -> str | None:
+    """The message for a ``search.json`` / ``articles.json?_search=`` the syntax cannot take
+    (HTML pages show it above their empty results)."""
+    path = scope.get("path", "")
+    if not path.endswith((".json", ".csv")):
+        return None
+    args = urllib.parse.parse_qs(scope.get("query_string", b"").decode("utf-8", "replace"))
+    stem = path.rsplit(".", 1)[0]
+    if stem.endswith("/search") and args.get("q"):
+        return search_plugin.search_problem(args["q"][0])
+    if stem.endswith("/articles") and args.get("_search"):
+        return search_plugin.search_problem(args["_search"][0])
+    return None
+
+
 @hookimpl
 def asgi_wrapper(datasette):
     def wrap(app):
@@ -943,6 +993,19 @@ def asgi_wrapper(datasette):
                 await send({"type": "http.response.body", "body": b""})
                 return
             scope = responses_table_scope(datasette, scope)
+            scope = normalized_query_scope(scope)
+            problem = search_json_problem(scope)
+            if problem:
+                body = json.dumps({"ok": False, "error": problem, "status": 400, "title": "Invalid search"},
+                                  ensure_ascii=False).encode()
+                await send({"type": "http.response.start", "status": 400,
+                            "headers": with_security_headers([(b"content-type", b"application/json; charset=utf-8"),
+                                                              (b"content-length", str(len(body)).encode())])})
+                await send({"type": "http.response.body", "body": body})
+                return
+            args = urllib.parse.parse_qs(scope.get("query_string", b"").decode("utf-8", "replace"))
+            search_plugin.CURRENT_SEARCH.set((args.get("_search") or [None])[0]
+                                             if scope.get("path", "").endswith("/articles") else None)
             held = {}
 
             async def secured_send(message):
