@@ -96,6 +96,7 @@ class NotModified:
     revisit: bool = True
     request_headers: dict = field(default_factory=dict)  # as sent (the conditional ones)
     final_url: str | None = None
+    front_page: bool = False      # a section's first page, not an article
 
 
 @dataclass

@@ -169,7 +169,8 @@ class Archive:
         self.counts = {"articles_new": 0, "articles_updated": 0, "articles_unchanged": 0,
                        "not_modified": 0, "failures": 0, "failures_repeated": 0, "responses_stored": 0,
                        "response_bytes_raw": 0, "response_bytes_stored": 0, "responses_not_kept": 0,
-                       "parse_errors": 0, "parse_errors_repeated": 0, "front_pages": 0}
+                       "parse_errors": 0, "parse_errors_repeated": 0, "front_pages": 0,
+                       "front_pages_not_modified": 0}
         self.max_response_bytes = max_response_bytes
         self.max_run_bytes = max_run_bytes
 
@@ -263,8 +264,11 @@ class Archive:
             self._write_front_page(item)
 
     def _write_front_page(self, fp: FrontPage) -> None:
-        """The capture (response and fetch) and, for a payload not seen before, its placements."""
+        """The capture (response and fetch, and its validators for the next run's
+        conditional request) and, for a payload not seen before, its placements."""
         response_id = self._store_fetched(fp.raw)
+        if fp.raw is not None:
+            self._update_state(fp.url, fp.raw, fp.raw.fetched_at, None, None, False)
         if response_id is None or self.conn.execute(
                 "SELECT 1 FROM front_page_placements WHERE response_id = ? LIMIT 1", [response_id]).fetchone():
             return
@@ -473,6 +477,9 @@ class Archive:
                                  [n.url]).fetchone()
         self._record_fetch(n.url, n.final_url or n.url, n.fetched_at, 304, n.request_headers, n.headers,
                            last[0] if last else None)
+        if n.front_page:
+            self.counts["front_pages_not_modified"] += 1
+            return
         self.conn.execute("UPDATE articles SET last_seen = ?, last_run = ? WHERE url = ?",
                           [n.fetched_at, self.run_id, n.url])
         self.counts["not_modified"] += 1

@@ -141,3 +141,28 @@ def test_front_page_history_shows_in_the_browser(two_runs, visit):
         assert first in text
     finally:
         stop(proc)
+
+
+def test_section_front_pages_have_their_own_conditional_requests(tmp_path):
+    """Unchanged, a section's first page answers 304 to the next run: recorded as a fetch
+    (and a server-not-modified revisit in the WARC export), no failure, no re-download;
+    the home page, where discovery starts, is always fetched whole."""
+    archive = tmp_path / "archive.db"
+    portal = SamplePortal(articles=72)
+    with serve(portal) as server:
+        assert run_crawl(server.base_url, archive, timeout=300).returncode == 0
+        server.reset_requests()
+        second = run_crawl(server.base_url, archive, timeout=300)
+        log = list(server.log)
+    assert second.returncode == 0, second.stderr.decode()[-2000:]
+    sections = {f"/category/{slug}/" for slug, _ in portal.sections()}
+    statuses = {path: status for _, path, status in log if path in sections | {"/"}}
+    assert statuses == {**{p: 304 for p in sections}, "/": 200}, statuses
+    assert query(archive, "SELECT count(*) FROM failures WHERE url LIKE '%/category/%'") == [(0,)]
+    fetched = query(archive, "SELECT url, status FROM fetches WHERE url LIKE '%/category/%' AND status = 304")
+    assert {u.split(server.base_url)[1] for u, _ in fetched} == sections
+    # the front-page history holds the run: the capture it showed (unchanged) at that time
+    pages = dict(query(archive, "SELECT page, count(*) FROM front_pages GROUP BY page"))
+    assert all(pages[server.base_url + p] == 2 for p in sections), pages
+    runs = query(archive, "SELECT not_modified FROM runs ORDER BY id")
+    assert runs[-1] == (0,), "front pages are not counted as articles not modified"

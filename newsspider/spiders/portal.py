@@ -343,6 +343,12 @@ class PortalSpider(scrapy.Spider):
 
     def parse_listing(self, response):
         """Home, section and other listing pages: article links, section links, the next page."""
+        if response.status == 304:  # a section's first page, unchanged since the last run
+            requested = (response.meta.get("redirect_urls") or [response.request.url])[0]
+            yield NotModified(requested, datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                              _headers(response), revisit=False, request_headers=_request_headers(response),
+                              final_url=response.url, front_page=True)
+            return
         if not isinstance(response, TextResponse):
             return
         if self._is_front_page(response):
@@ -607,8 +613,22 @@ class PortalSpider(scrapy.Spider):
                                        "related_depth": related_depth, "handle_httpstatus_list": [304]})
 
     def _listing(self, url, source, page=1):
-        return scrapy.Request(clean_url(as_requested(url)), callback=self.parse_listing, errback=self.article_failed,
-                              meta={"role": "listing", "source": source, "page": page})
+        url = clean_url(as_requested(url))
+        headers, meta = {}, {"role": "listing", "source": source, "page": page}
+        if source in ("menu", "sitemap") and page == 1:
+            # A section's first page is a front page with its own conditional-request
+            # state: unchanged, it answers 304 (recorded, and a revisit in the WARC
+            # export), and its older pages are unchanged too. The home page is always
+            # fetched whole: it is where discovery starts.
+            state = self.states.get(canonical_key(url))
+            if state is not None:
+                if state[0]:
+                    headers["If-None-Match"] = state[0]
+                if state[1]:
+                    headers["If-Modified-Since"] = state[1]
+            meta["handle_httpstatus_list"] = [304]
+        return scrapy.Request(url, callback=self.parse_listing, errback=self.article_failed, headers=headers,
+                              meta=meta)
 
     def _allowed(self, url: str, channel: str) -> bool:
         """The URL policy, for a URL found through ``channel``; refusals are counted."""
