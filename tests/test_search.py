@@ -23,8 +23,8 @@ import pytest
 from newsspider.bangla import normalize_body, normalize_text
 from newsspider.items import Article, RawResponse
 from newsspider.localcrawl import PROJECT_ROOT
-from conftest import free_port
-from test_browser import Visit, browser, open_page  # noqa: F401  (browser: the shared Chromium)
+from tests.conftest import free_port
+from tests.test_browser import Visit, browser, open_page  # noqa: F401  (browser: the shared Chromium)
 
 YA = "\u09df"      # য় as one code point, as copied from many news sites
 RRA = "\u09dc"     # ড় as one code point
