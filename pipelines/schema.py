@@ -19,7 +19,7 @@ queries read them):
   the ``responses`` row holding its payload (a re-fetch of unchanged bytes points at the
   earlier row; a 304 at the row it was not modified from). The WARC export writes a
   request and a response or revisit record per fetch from it.
-- ``crawl_state`` per URL: validators for conditional requests (ETag, Last-Modified),
+- ``crawl_state`` per URL (articles and front pages): validators for conditional requests (ETag, Last-Modified),
   the last fetch, and ``next_due``, the revisit schedule.
 - ``runs``      one row per crawl, with Scrapy's final stats as JSON in ``stats``.
 - ``failures``  URLs the crawl gave up on: reason, attempts, when to retry.

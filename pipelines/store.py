@@ -110,8 +110,10 @@ class Compressor:
         self.dict_id, self.zdict = (row[0], row[1]) if row else (None, None)
         self.samples: list[bytes] = []
 
-    def compress(self, body: bytes) -> tuple[bytes, str]:
-        if self.zdict is None:
+    def compress(self, body: bytes, sample: bool = True) -> tuple[bytes, str]:
+        """``sample``: the body may go into the dictionary (HTML pages; robots.txt,
+        sitemaps and feeds stored first would make a dictionary that fits no page)."""
+        if self.zdict is None and sample:
             self.samples.append(body)
             if len(self.samples) >= 4 or sum(map(len, self.samples)) >= 4 * self.DICT_SIZE:
                 self._make_dict()
@@ -295,7 +297,8 @@ class Archive:
             blob, method = None, ("not-kept/over-RESPONSE_STORE_MAX_BYTES" if over_response
                                   else "not-kept/over-RUN_STORE_MAX_BYTES")
         else:
-            blob, method = self.compressor.compress(raw.body)
+            ctype = (raw.headers.get("content-type") or raw.headers.get("Content-Type") or "").lower()
+            blob, method = self.compressor.compress(raw.body, sample="html" in ctype)
         headers = {k: v for k, v in raw.headers.items() if k.lower() in KEPT_HEADERS}
         cur = self.conn.execute(
             """INSERT INTO responses (url, final_url, status, fetched_at, headers, content_type, body,

@@ -261,7 +261,7 @@ def test_search_page_shows_facet_counts(site):
 def test_table_search_keeps_its_facets(site):
     data = json.loads(get(site, "/archive/articles.json", _search="বাংলাদেশ", _shape="objects"))
     names = set(data["facet_results"])
-    assert {"section", "byline"} <= names
+    assert {"section", "reporter"} <= names
     counts = {r["value"]: r["count"] for r in data["facet_results"]["section"]["results"]}
     assert counts == {"রাজনীতি": 2, "খেলা": 1, "প্রবাস": 1}
 
