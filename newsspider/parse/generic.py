@@ -167,9 +167,26 @@ def is_noise(el) -> bool:
     if _is_noise_tag(el) or el.tag in _NOISE_ELEMENTS:
         return True
     attr = f"{el.get('class') or ''} {el.get('id') or ''}"
-    if attr.strip() and _NOISE_ATTR.search(attr):
+    if len(attr) > 1 and _attr_flags(attr)[0]:
         return True
     return is_hidden(el)
+
+
+# class+id string -> (noise, date, author, crumb, tags), shared by all documents: the
+# pages of one portal repeat the same few hundred class strings, and each test is a
+# regular-expression search (the noise alternation the costliest).
+_ATTR_FLAGS: dict[str, tuple] = {}
+
+
+def _attr_flags(attr: str) -> tuple:
+    flags = _ATTR_FLAGS.get(attr)
+    if flags is None:
+        if len(_ATTR_FLAGS) >= 100_000:
+            _ATTR_FLAGS.clear()  # bounded: ids can be unique per page
+        flags = _ATTR_FLAGS[attr] = (
+            bool(attr.strip() and _NOISE_ATTR.search(attr)), bool(_DATE_ATTR.search(attr)),
+            bool(_AUTHOR_ATTR.search(attr)), "crumb" in attr.lower(), bool(_TAGS_ATTR.search(attr)))
+    return flags
 
 
 def _first_str(value) -> str | None:
@@ -231,21 +248,12 @@ class Scan:
         self.microdata: list = []    # (field, value, itemprop, boxes)
         self.own: dict = {}          # element -> weight of its own text (not in a <p>)
         self.heading_links = 0
-        # class+id string -> (noise, date, author, crumb, tags): pages repeat a few class
-        # strings on hundreds of elements, each test is a regex search
-        self._attr_flags: dict[str, tuple] = {}
         body = doc.root.find("body")
         self.body = body if body is not None else doc.root
         self._walk(self.body, ())
         self._finish()
 
-    def _flags(self, attr: str) -> tuple:
-        flags = self._attr_flags.get(attr)
-        if flags is None:
-            flags = self._attr_flags[attr] = (
-                bool(attr.strip() and _NOISE_ATTR.search(attr)), bool(_DATE_ATTR.search(attr)),
-                bool(_AUTHOR_ATTR.search(attr)), "crumb" in attr.lower(), bool(_TAGS_ATTR.search(attr)))
-        return flags
+    _flags = staticmethod(_attr_flags)
 
     def _walk(self, el, boxes: tuple) -> int:
         order = self.order
