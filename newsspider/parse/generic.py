@@ -1088,6 +1088,8 @@ def _machine_dates(doc: Document) -> dict[str, tuple[str, str]]:
             found.setdefault(field, (meta[key], f"meta:{key}"))
     if "published" in found and "updated" in found:
         return found
+    if doc.__dict__.get("_scan") is None and not _MAY_HAVE_MACHINE_DATES(doc.root):
+        return found  # no <time>, no date microdata: the scan would find nothing here
     sc = scan(doc)
     if sc.microdata:
         # schema.org microdata (<span itemprop=datePublished content=...>): those of the
@@ -1110,6 +1112,11 @@ def _machine_dates(doc: Document) -> dict[str, tuple[str, str]]:
     return found
 
 
+# Any element the scan could take a machine date from: a <time>, or an itemprop naming
+# one of _MICRODATA_DATES (a superset: hidden, boxed or empty ones included).
+_MAY_HAVE_MACHINE_DATES = lxml.etree.XPath(
+    "boolean(//time | //*[@itemprop][contains(@itemprop, 'datePublished') or contains(@itemprop, 'dateCreated')"
+    " or contains(@itemprop, 'uploadDate') or contains(@itemprop, 'dateModified')])")
 _DATE_ATTR = re.compile(r"date|time|publish|posted|meta|updated|info", re.I)
 _DATE_HINT = re.compile(
     r"প্রকাশ|আপডেট|হালনাগাদ|জানুয়া|ফেব্রুয়া|মার্চ|এপ্রিল|মে|জুন|জুলাই|আগস্ট|আগষ্ট|সেপ্টে|অক্টো|নভে|ডিসে|"
