@@ -260,15 +260,22 @@ class Scan:
     def _walk(self, el, boxes: tuple) -> int:
         order = self.order
         order[el] = len(order)
-        if is_hidden(el):
-            self._hidden(el)
-            return 0
+        flags = None
+        attrs = el.items()  # one call; each el.get() is another walk of the attributes
+        if attrs:
+            a = dict(attrs)
+            if _hidden_attrs(a):
+                self._hidden(el)
+                return 0
+            itemprop = a.get("itemprop")
+            if itemprop is not None:
+                self._itemprop(el, itemprop, boxes)
+            cls, id_ = a.get("class"), a.get("id")
+            if cls is not None or id_ is not None:
+                attr = f"{cls or ''} {id_ or ''}"
+                if len(attr) > 1:
+                    flags = _attr_flags(attr)
         tag = el.tag
-        itemprop = el.get("itemprop")
-        if itemprop is not None:
-            self._itemprop(el, itemprop, boxes)
-        attr = f"{el.get('class') or ''} {el.get('id') or ''}"
-        flags = self._flags(attr) if len(attr) > 1 else None
         box = tag in _NOISE_ELEMENTS or (flags is not None and flags[0])
         if box:
             boxes = (*boxes, el)
@@ -301,8 +308,10 @@ class Scan:
                 ctag = child.tag
                 if isinstance(ctag, str) and ctag not in _SKIP_TAGS:
                     weight += self._walk(child, boxes)
-                if child.tail and ctag != "a":
-                    own += len(child.tail.strip())
+                if ctag != "a":
+                    tail = child.tail  # each access decodes the UTF-8 anew
+                    if tail:
+                        own += len(tail.strip())
             if own >= 25 and tag not in _NO_OWN_WEIGHT:
                 weight += own
                 self.own[el] = own
@@ -316,17 +325,19 @@ class Scan:
     def _walk_meta(self, el, boxes: tuple) -> None:
         """Inside a paragraph: only the candidates (dates, authors, microdata)."""
         self.order.setdefault(el, len(self.order))
-        if is_hidden(el):
+        attrs = el.items()
+        a = dict(attrs) if attrs else {}
+        if attrs and _hidden_attrs(a):
             self._hidden(el)
             return
-        itemprop = el.get("itemprop")
+        itemprop = a.get("itemprop")
         if itemprop is not None:
             self._itemprop(el, itemprop, boxes)
         if el.tag == "time":
             self.times.append((el, boxes))
-        attr = f"{el.get('class') or ''} {el.get('id') or ''}"
+        attr = f"{a.get('class') or ''} {a.get('id') or ''}"
         if len(attr) > 1:
-            flags = self._flags(attr)
+            flags = _attr_flags(attr)
             if flags[1]:
                 self.dated.append(el)
             if flags[2]:
@@ -347,11 +358,10 @@ class Scan:
 
     def _hidden(self, el) -> None:
         """A hidden subtree: no text, no candidates; machine-readable microdata only."""
-        for sub in el.iter():
-            if isinstance(sub.tag, str) and sub.tag != "meta":  # <meta itemprop> is in doc.meta
-                itemprop = sub.get("itemprop")
-                if itemprop is not None and (sub.get("content") or sub.get("datetime")):
-                    self._itemprop(sub, itemprop, (el,), visible=False)
+        for sub in _HIDDEN_ITEMPROPS(el):  # <meta itemprop> is in doc.meta
+            itemprop = sub.get("itemprop")
+            if sub.get("content") or sub.get("datetime"):
+                self._itemprop(sub, itemprop, (el,), visible=False)
 
     # -- after the walk --------------------------------------------------------
     def _finish(self) -> None:
@@ -459,6 +469,22 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 
 _HIDDEN_CLASS = re.compile(r"(?:^|\s)(?:hidden|d-none|hide|sr-only|screen-reader-text|visually-?hidden)(?:$|\s)", re.I)
+
+
+# the elements of a subtree (itself included) with an itemprop, but not <meta>, in
+# document order: the walk of el.iter() this replaces read every element's attributes
+_HIDDEN_ITEMPROPS = lxml.etree.XPath("descendant-or-self::*[@itemprop][not(self::meta)]")
+
+
+def _hidden_attrs(a: dict) -> bool:
+    """``is_hidden`` on an element's attributes as a dict."""
+    style = a.get("style")
+    if (style is not None and _HIDDEN_STYLE.search(style) is not None) \
+            or a.get("hidden") is not None or a.get("aria-hidden") == "true":
+        return True
+    cls = a.get("class")
+    return cls is not None and ("hid" in cls or "none" in cls or "sr-only" in cls or "screen-reader" in cls) \
+        and _HIDDEN_CLASS.search(cls) is not None
 
 
 def is_hidden(el) -> bool:
