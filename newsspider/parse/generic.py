@@ -1369,13 +1369,7 @@ def _trail(doc: Document, el, headline_key: str = "") -> list[str]:
 _READ_MORE_HEADING = re.compile(r"^(?:আরও|আরো)\s+পড়ুন|^read more|^also read", re.I)
 
 
-# h2-h6, div, span, strong, b, a, p, header, li; at most two children (len(el) <= 2:
-# elements, comments and PIs); 1-60 characters of text (XPath string() is itertext()).
-_RELATED_CANDIDATES = lxml.etree.XPath(
-    "//*[self::h2 or self::h3 or self::h4 or self::h5 or self::h6 or self::div or self::span or self::strong"
-    " or self::b or self::a or self::p or self::header or self::li]"
-    "[count(*|comment()|processing-instruction()) <= 2]"
-    "[string-length(string(.)) > 0 and string-length(string(.)) <= 60]")
+_RELATED_TAGS = ("h2", "h3", "h4", "h5", "h6", "div", "span", "strong", "b", "a", "p", "header", "li")
 
 
 def related_block(doc: Document):
@@ -1387,9 +1381,18 @@ def related_block(doc: Document):
     container = sc.container()
     body_weight = sc.total.get(container, 0) if container is not None else 0
     fallback = None
-    # One XPath (in C) picks the short candidates: joining itertext() of every heading,
-    # div and list item from Python cost more than the rest of the search.
-    for el in _RELATED_CANDIDATES(doc.root):
+    for el in doc.root.iter(*_RELATED_TAGS):
+        if len(el) > 2:
+            continue
+        # at most 60 characters of text: counted until the 61st, not joined (joining
+        # itertext() of every wrapper div cost more than the rest of the search)
+        n = 0
+        for t in el.itertext():
+            n += len(t)
+            if n > 60:
+                break
+        if n == 0 or n > 60:
+            continue
         text = normalize_text("".join(el.itertext()))
         if not _RELATED_HEADING.match(text):
             continue
