@@ -848,6 +848,11 @@ def _link_dense(el) -> bool:
 
 
 def _split_on_breaks(parts: list) -> list[str]:
+    if _BR not in parts:
+        # No <br>: one paragraph. normalize_text collapses whitespace itself, and no
+        # character of \s is one it removes, so the per-part _WS.sub is not needed.
+        text = "".join(parts)
+        return [normalize_text(text)] if text.strip() else []
     out: list[str] = []
     current = ""
     pending_breaks = 0
