@@ -73,6 +73,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta, timezone
+from itertools import islice
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -1451,14 +1452,28 @@ def _collect_title(el, parts):
             parts.append(child.tail)
 
 
+_PREVNEXT_SEEN: dict[str, bool] = {}
+
+
+def _prevnext(attr: str) -> bool:
+    """``_PREVNEXT_ATTR`` matches the class+rel string (cached: the links of a list
+    share their ancestors' classes)."""
+    hit = _PREVNEXT_SEEN.get(attr)
+    if hit is None:
+        if len(_PREVNEXT_SEEN) >= 100_000:
+            _PREVNEXT_SEEN.clear()
+        hit = _PREVNEXT_SEEN[attr] = _PREVNEXT_ATTR.search(attr) is not None
+    return hit
+
+
 def related_links(doc: Document, block) -> list[dict]:
     out, seen = [], set()
     for a in block.iter("a"):
         href = a.get("href") or ""
         if not href or href.startswith(("#", "javascript:", "mailto:")):
             continue
-        if any(_PREVNEXT_ATTR.search(f"{n.get('class') or ''} {n.get('rel') or ''}")
-               for n in [a, *list(a.iterancestors())[:3]]):
+        if any(_prevnext(f"{n.get('class') or ''} {n.get('rel') or ''}")
+               for n in (a, *islice(a.iterancestors(), 3))):
             continue
         title = link_title(a)
         if not title or _RELATED_HEADING.match(title):
