@@ -841,10 +841,13 @@ def _link_dense(el) -> bool:
     """A block that is mostly links (a list of headlines, a tag cloud)."""
     if el.tag not in ("ul", "ol", "div", "section", "table", "p", "li"):
         return False
+    links = list(el.iter("a"))
+    if not links:
+        return False  # no linked text: not dense, whatever the text (most paragraphs)
     total = len(text_of(el))
     if total == 0:
         return False
-    linked = sum(len(text_of(a)) for a in el.iter("a"))
+    linked = sum(len(text_of(a)) for a in links)
     return linked > 0.6 * total and (el.tag != "p" or total < 300)
 
 
