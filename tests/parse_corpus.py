@@ -77,7 +77,8 @@ def digest(body: bytes, url: str, content_type) -> str:
         got = parse_article(body, url, content_type=content_type, now=NOW)
     except NotHTML as e:
         got = {"NotHTML": str(e)}
-    text = json.dumps(got, sort_keys=True, ensure_ascii=False, default=str)
+    # key order counts: the archive stores these dicts as JSON in the order they were built
+    text = json.dumps(got, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
 
