@@ -79,7 +79,7 @@ from zoneinfo import ZoneInfo
 
 import lxml.etree
 
-from newsspider.bangla import match_key, normalize_text, parse_iso
+from newsspider.bangla import match_key, normalize_text, parse_iso, split_labelled_dates
 from newsspider.parse.document import NOISE_TAGS, Document
 
 # --------------------------------------------------------------------------- helpers
@@ -1159,6 +1159,22 @@ _DATE_HINT = re.compile(
 )
 _PUBLISH_WORDS = re.compile(r"প্রকাশ|আপডেট|হালনাগাদ|published|posted|updated", re.I)
 _CLOCK = re.compile(r"[0-9০-৯]{1,2}\s*[:：ঃ]\s*[0-9০-৯]{2}")
+
+
+_CLASS_OR_ID = lxml.etree.XPath("//*[@class or @id]")
+
+
+def dated_text_has_update(doc: Document) -> bool:
+    """Whether any element whose class/id speaks of a date (a superset of the scan's
+    ``dated``: hidden, boxed and long ones too) has an "updated" part in its text as
+    ``visible_date_texts`` would offer it (``text_of``, ``split_labelled_dates``)."""
+    for el in _CLASS_OR_ID(doc.root):
+        attr = f"{el.get('class') or ''} {el.get('id') or ''}"
+        if len(attr) > 1 and _attr_flags(attr)[1]:
+            text = text_of(el)
+            if text and "updated" in split_labelled_dates(text):
+                return True
+    return False
 
 
 def visible_date_texts(doc: Document, limit: int = 12) -> list[tuple[str, str]]:
