@@ -86,11 +86,11 @@ def log(*a):
 class Measured:
     """A child process whose own peak RSS and CPU time come from wait4()."""
 
-    def __init__(self, cmd, *, cwd=ROOT, log_file=None, timeout=900):
+    def __init__(self, cmd, *, cwd=ROOT, log_file=None, timeout=900, env=None):
         self.cmd = cmd
         self.log = open(log_file, "wb") if log_file else subprocess.DEVNULL
         self.t0 = time.monotonic()
-        self.proc = subprocess.Popen(cmd, cwd=cwd, env=ENV, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(cmd, cwd=cwd, env=env or ENV, stdout=self.log, stderr=subprocess.STDOUT)
         self.timer = threading.Timer(timeout, self.proc.kill)
         self.timer.start()
 
@@ -331,12 +331,20 @@ def bare_crawl(portal: Portal, tag: str) -> dict:
                 "TELNETCONSOLE_ENABLED": "False", "DOWNLOAD_TIMEOUT": "30"}
     for k, v in settings.items():
         cmd += ["-s", f"{k}={v}"]
-    bare_dir = WORK / "bare"  # no scrapy.cfg here: plain Scrapy, none of the project's settings
-    bare_dir.mkdir(parents=True, exist_ok=True)
+    # Outside the project tree: Scrapy looks for scrapy.cfg in every parent folder, and
+    # from bench/out/work/ it found the project's and ran the bare spider with the
+    # project's middlewares (which refused its requests: 0 pages).
+    import tempfile
+    bare_dir = Path(tempfile.mkdtemp(prefix="newsspider-bare-"))
+    env = {k: v for k, v in ENV.items() if k != "SCRAPY_SETTINGS_MODULE"}
     cpu0 = portal.cpu_s()
-    r = run_measured(cmd, cwd=bare_dir, log_file=WORK / f"bare-{tag}.log")
+    r = Measured(cmd, cwd=bare_dir, log_file=WORK / f"bare-{tag}.log", env=env).wait()
     r["server_cpu_s"] = portal.cpu_s() - cpu0
+    shutil.rmtree(bare_dir, ignore_errors=True)
     stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}
+    if "newsspider/run_id" in stats or not stats.get("downloader/response_count"):
+        raise RuntimeError(f"the bare spider did not run bare (project settings loaded, or no page "
+                           f"fetched): see {WORK / f'bare-{tag}.log'}")
     r["requests"] = stats.get("downloader/request_count", 0)
     r["pages"] = stats.get("downloader/response_count", 0)
     r["elapsed_s"] = stats.get("elapsed_time_seconds") or r["wall_s"]
