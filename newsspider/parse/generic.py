@@ -169,10 +169,14 @@ def is_noise(el) -> bool:
     """A boilerplate element: ads, share bars, related lists, captions, comments ..."""
     if _is_noise_tag(el) or el.tag in _NOISE_ELEMENTS:
         return True
-    attr = f"{el.get('class') or ''} {el.get('id') or ''}"
+    attrs = el.items()  # one call for the six attribute reads below
+    if not attrs:
+        return False
+    a = dict(attrs)
+    attr = f"{a.get('class') or ''} {a.get('id') or ''}"
     if len(attr) > 1 and _attr_flags(attr)[0]:
         return True
-    return is_hidden(el)
+    return _hidden_attrs(a)
 
 
 # class+id string -> (noise, date, author, crumb, tags), shared by all documents: the
