@@ -58,7 +58,7 @@ class Document:
             source, parser = utf8, _PARSER_UTF8
         else:
             source, parser = _CONTROL.sub("", _XML_DECL.sub("", text, count=1)), _PARSER
-        if not text.strip():
+        if not text or text.isspace():  # as not text.strip(), without copying the page
             raise NotHTML("empty document")
         try:
             # Plain etree elements: lxml.html's per-element class lookup costs more
@@ -71,7 +71,7 @@ class Document:
 
     @classmethod
     def from_bytes(cls, data: bytes, url: str = "", content_type: str | None = None) -> "Document":
-        if not data or not data.strip():
+        if not data or data.isspace():  # as not data.strip(), without copying the page
             raise NotHTML("empty document")
         encoding, text = decode_html(data, content_type)
         utf8 = None

@@ -152,11 +152,7 @@ class _Extraction:
                 found[field] = dt
                 self.sources[field] = source
         if "published" not in found or "updated" not in found:
-            candidates: list[tuple[str, str]] = []
-            for field in ("published", "updated"):
-                candidates += [(generic.text_of(el), f"profile:{self.profile.id}") for el in self._select(field)]
-            candidates += generic.visible_date_texts(self.doc)
-            for raw, source in candidates:
+            for raw, source in self._date_candidates(found):
                 if not raw:
                     continue
                 parts = split_labelled_dates(raw)
@@ -176,6 +172,19 @@ class _Extraction:
             self.sources.pop("updated", None)
         return {"published": to_iso(found["published"]) if "published" in found else None,
                 "updated": to_iso(found["updated"]) if "updated" in found else None}
+
+    def _date_candidates(self, found: dict):
+        """The profile's date elements, then the page's visible date texts: those only
+        when the profile's did not give both dates (they need the generic scan). With
+        the published date found, a visible text can only add an "updated" part: when
+        no date-classed element's text has one, the scan is not built for nothing."""
+        for field in ("published", "updated"):
+            for raw, source in [(generic.text_of(el), f"profile:{self.profile.id}") for el in self._select(field)]:
+                yield raw, source
+        if "published" in found and "updated" not in found and "_scan" not in self.doc.__dict__ \
+                and not generic.dated_text_has_update(self.doc):
+            return
+        yield from generic.visible_date_texts(self.doc)
 
     def section(self, headline: str | None = None) -> str | None:
         crumbs = [generic.text_of(a) for a in self._select("section")]

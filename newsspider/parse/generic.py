@@ -73,10 +73,13 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta, timezone
+from itertools import islice
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from newsspider.bangla import match_key, normalize_text, parse_iso
+import lxml.etree
+
+from newsspider.bangla import match_key, normalize_text, parse_iso, split_labelled_dates
 from newsspider.parse.document import NOISE_TAGS, Document
 
 # --------------------------------------------------------------------------- helpers
@@ -166,10 +169,31 @@ def is_noise(el) -> bool:
     """A boilerplate element: ads, share bars, related lists, captions, comments ..."""
     if _is_noise_tag(el) or el.tag in _NOISE_ELEMENTS:
         return True
-    attr = f"{el.get('class') or ''} {el.get('id') or ''}"
-    if attr.strip() and _NOISE_ATTR.search(attr):
+    attrs = el.items()  # one call for the six attribute reads below
+    if not attrs:
+        return False
+    a = dict(attrs)
+    attr = f"{a.get('class') or ''} {a.get('id') or ''}"
+    if len(attr) > 1 and _attr_flags(attr)[0]:
         return True
-    return is_hidden(el)
+    return _hidden_attrs(a)
+
+
+# class+id string -> (noise, date, author, crumb, tags), shared by all documents: the
+# pages of one portal repeat the same few hundred class strings, and each test is a
+# regular-expression search (the noise alternation the costliest).
+_ATTR_FLAGS: dict[str, tuple] = {}
+
+
+def _attr_flags(attr: str) -> tuple:
+    flags = _ATTR_FLAGS.get(attr)
+    if flags is None:
+        if len(_ATTR_FLAGS) >= 100_000:
+            _ATTR_FLAGS.clear()  # bounded: ids can be unique per page
+        flags = _ATTR_FLAGS[attr] = (
+            bool(attr.strip() and _NOISE_ATTR.search(attr)), bool(_DATE_ATTR.search(attr)),
+            bool(_AUTHOR_ATTR.search(attr)), "crumb" in attr.lower(), bool(_TAGS_ATTR.search(attr)))
+    return flags
 
 
 def _first_str(value) -> str | None:
@@ -231,34 +255,32 @@ class Scan:
         self.microdata: list = []    # (field, value, itemprop, boxes)
         self.own: dict = {}          # element -> weight of its own text (not in a <p>)
         self.heading_links = 0
-        # class+id string -> (noise, date, author, crumb, tags): pages repeat a few class
-        # strings on hundreds of elements, each test is a regex search
-        self._attr_flags: dict[str, tuple] = {}
         body = doc.root.find("body")
         self.body = body if body is not None else doc.root
         self._walk(self.body, ())
         self._finish()
 
-    def _flags(self, attr: str) -> tuple:
-        flags = self._attr_flags.get(attr)
-        if flags is None:
-            flags = self._attr_flags[attr] = (
-                bool(attr.strip() and _NOISE_ATTR.search(attr)), bool(_DATE_ATTR.search(attr)),
-                bool(_AUTHOR_ATTR.search(attr)), "crumb" in attr.lower(), bool(_TAGS_ATTR.search(attr)))
-        return flags
+    _flags = staticmethod(_attr_flags)
 
     def _walk(self, el, boxes: tuple) -> int:
         order = self.order
         order[el] = len(order)
-        if is_hidden(el):
-            self._hidden(el)
-            return 0
+        flags = None
+        attrs = el.items()  # one call; each el.get() is another walk of the attributes
+        if attrs:
+            a = dict(attrs)
+            if _hidden_attrs(a):
+                self._hidden(el)
+                return 0
+            itemprop = a.get("itemprop")
+            if itemprop is not None:
+                self._itemprop(el, itemprop, boxes)
+            cls, id_ = a.get("class"), a.get("id")
+            if cls is not None or id_ is not None:
+                attr = f"{cls or ''} {id_ or ''}"
+                if len(attr) > 1:
+                    flags = _attr_flags(attr)
         tag = el.tag
-        itemprop = el.get("itemprop")
-        if itemprop is not None:
-            self._itemprop(el, itemprop, boxes)
-        attr = f"{el.get('class') or ''} {el.get('id') or ''}"
-        flags = self._flags(attr) if len(attr) > 1 else None
         box = tag in _NOISE_ELEMENTS or (flags is not None and flags[0])
         if box:
             boxes = (*boxes, el)
@@ -291,8 +313,10 @@ class Scan:
                 ctag = child.tag
                 if isinstance(ctag, str) and ctag not in _SKIP_TAGS:
                     weight += self._walk(child, boxes)
-                if child.tail and ctag != "a":
-                    own += len(child.tail.strip())
+                if ctag != "a":
+                    tail = child.tail  # each access decodes the UTF-8 anew
+                    if tail:
+                        own += len(tail.strip())
             if own >= 25 and tag not in _NO_OWN_WEIGHT:
                 weight += own
                 self.own[el] = own
@@ -306,17 +330,19 @@ class Scan:
     def _walk_meta(self, el, boxes: tuple) -> None:
         """Inside a paragraph: only the candidates (dates, authors, microdata)."""
         self.order.setdefault(el, len(self.order))
-        if is_hidden(el):
+        attrs = el.items()
+        a = dict(attrs) if attrs else {}
+        if attrs and _hidden_attrs(a):
             self._hidden(el)
             return
-        itemprop = el.get("itemprop")
+        itemprop = a.get("itemprop")
         if itemprop is not None:
             self._itemprop(el, itemprop, boxes)
         if el.tag == "time":
             self.times.append((el, boxes))
-        attr = f"{el.get('class') or ''} {el.get('id') or ''}"
+        attr = f"{a.get('class') or ''} {a.get('id') or ''}"
         if len(attr) > 1:
-            flags = self._flags(attr)
+            flags = _attr_flags(attr)
             if flags[1]:
                 self.dated.append(el)
             if flags[2]:
@@ -337,11 +363,10 @@ class Scan:
 
     def _hidden(self, el) -> None:
         """A hidden subtree: no text, no candidates; machine-readable microdata only."""
-        for sub in el.iter():
-            if isinstance(sub.tag, str) and sub.tag != "meta":  # <meta itemprop> is in doc.meta
-                itemprop = sub.get("itemprop")
-                if itemprop is not None and (sub.get("content") or sub.get("datetime")):
-                    self._itemprop(sub, itemprop, (el,), visible=False)
+        for sub in _HIDDEN_ITEMPROPS(el):  # <meta itemprop> is in doc.meta
+            itemprop = sub.get("itemprop")
+            if sub.get("content") or sub.get("datetime"):
+                self._itemprop(sub, itemprop, (el,), visible=False)
 
     # -- after the walk --------------------------------------------------------
     def _finish(self) -> None:
@@ -449,6 +474,22 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 
 _HIDDEN_CLASS = re.compile(r"(?:^|\s)(?:hidden|d-none|hide|sr-only|screen-reader-text|visually-?hidden)(?:$|\s)", re.I)
+
+
+# the elements of a subtree (itself included) with an itemprop, but not <meta>, in
+# document order: the walk of el.iter() this replaces read every element's attributes
+_HIDDEN_ITEMPROPS = lxml.etree.XPath("descendant-or-self::*[@itemprop][not(self::meta)]")
+
+
+def _hidden_attrs(a: dict) -> bool:
+    """``is_hidden`` on an element's attributes as a dict."""
+    style = a.get("style")
+    if (style is not None and _HIDDEN_STYLE.search(style) is not None) \
+            or a.get("hidden") is not None or a.get("aria-hidden") == "true":
+        return True
+    cls = a.get("class")
+    return cls is not None and ("hid" in cls or "none" in cls or "sr-only" in cls or "screen-reader" in cls) \
+        and _HIDDEN_CLASS.search(cls) is not None
 
 
 def is_hidden(el) -> bool:
@@ -804,14 +845,22 @@ def _link_dense(el) -> bool:
     """A block that is mostly links (a list of headlines, a tag cloud)."""
     if el.tag not in ("ul", "ol", "div", "section", "table", "p", "li"):
         return False
+    links = list(el.iter("a"))
+    if not links:
+        return False  # no linked text: not dense, whatever the text (most paragraphs)
     total = len(text_of(el))
     if total == 0:
         return False
-    linked = sum(len(text_of(a)) for a in el.iter("a"))
+    linked = sum(len(text_of(a)) for a in links)
     return linked > 0.6 * total and (el.tag != "p" or total < 300)
 
 
 def _split_on_breaks(parts: list) -> list[str]:
+    if _BR not in parts:
+        # No <br>: one paragraph. normalize_text collapses whitespace itself, and no
+        # character of \s is one it removes, so the per-part _WS.sub is not needed.
+        text = "".join(parts)
+        return [normalize_text(text)] if text.strip() else []
     out: list[str] = []
     current = ""
     pending_breaks = 0
@@ -1078,6 +1127,8 @@ def _machine_dates(doc: Document) -> dict[str, tuple[str, str]]:
             found.setdefault(field, (meta[key], f"meta:{key}"))
     if "published" in found and "updated" in found:
         return found
+    if doc.__dict__.get("_scan") is None and not _MAY_HAVE_MACHINE_DATES(doc.root):
+        return found  # no <time>, no date microdata: the scan would find nothing here
     sc = scan(doc)
     if sc.microdata:
         # schema.org microdata (<span itemprop=datePublished content=...>): those of the
@@ -1100,6 +1151,11 @@ def _machine_dates(doc: Document) -> dict[str, tuple[str, str]]:
     return found
 
 
+# Any element the scan could take a machine date from: a <time>, or an itemprop naming
+# one of _MICRODATA_DATES (a superset: hidden, boxed or empty ones included).
+_MAY_HAVE_MACHINE_DATES = lxml.etree.XPath(
+    "boolean(//time | //*[@itemprop][contains(@itemprop, 'datePublished') or contains(@itemprop, 'dateCreated')"
+    " or contains(@itemprop, 'uploadDate') or contains(@itemprop, 'dateModified')])")
 _DATE_ATTR = re.compile(r"date|time|publish|posted|meta|updated|info", re.I)
 _DATE_HINT = re.compile(
     r"প্রকাশ|আপডেট|হালনাগাদ|জানুয়া|ফেব্রুয়া|মার্চ|এপ্রিল|মে|জুন|জুলাই|আগস্ট|আগষ্ট|সেপ্টে|অক্টো|নভে|ডিসে|"
@@ -1107,6 +1163,22 @@ _DATE_HINT = re.compile(
 )
 _PUBLISH_WORDS = re.compile(r"প্রকাশ|আপডেট|হালনাগাদ|published|posted|updated", re.I)
 _CLOCK = re.compile(r"[0-9০-৯]{1,2}\s*[:：ঃ]\s*[0-9০-৯]{2}")
+
+
+_CLASS_OR_ID = lxml.etree.XPath("//*[@class or @id]")
+
+
+def dated_text_has_update(doc: Document) -> bool:
+    """Whether any element whose class/id speaks of a date (a superset of the scan's
+    ``dated``: hidden, boxed and long ones too) has an "updated" part in its text as
+    ``visible_date_texts`` would offer it (``text_of``, ``split_labelled_dates``)."""
+    for el in _CLASS_OR_ID(doc.root):
+        attr = f"{el.get('class') or ''} {el.get('id') or ''}"
+        if len(attr) > 1 and _attr_flags(attr)[1]:
+            text = text_of(el)
+            if text and "updated" in split_labelled_dates(text):
+                return True
+    return False
 
 
 def visible_date_texts(doc: Document, limit: int = 12) -> list[tuple[str, str]]:
@@ -1326,6 +1398,9 @@ def _trail(doc: Document, el, headline_key: str = "") -> list[str]:
 _READ_MORE_HEADING = re.compile(r"^(?:আরও|আরো)\s+পড়ুন|^read more|^also read", re.I)
 
 
+_RELATED_TAGS = ("h2", "h3", "h4", "h5", "h6", "div", "span", "strong", "b", "a", "p", "header", "li")
+
+
 def related_block(doc: Document):
     """The related-news block: the container after a heading such as "এই বিভাগের আরো
     খবর", "সম্পর্কিত খবর" or "আরও খবর". An inline "আরও পড়ুন:" label inside the text is a
@@ -1335,13 +1410,19 @@ def related_block(doc: Document):
     container = sc.container()
     body_weight = sc.total.get(container, 0) if container is not None else 0
     fallback = None
-    for el in doc.root.iter("h2", "h3", "h4", "h5", "h6", "div", "span", "strong", "b", "a", "p", "header", "li"):
+    for el in doc.root.iter(*_RELATED_TAGS):
         if len(el) > 2:
             continue
-        text = "".join(el.itertext())
-        if not text or len(text) > 60:
+        # at most 60 characters of text: counted until the 61st, not joined (joining
+        # itertext() of every wrapper div cost more than the rest of the search)
+        n = 0
+        for t in el.itertext():
+            n += len(t)
+            if n > 60:
+                break
+        if n == 0 or n > 60:
             continue
-        text = normalize_text(text)
+        text = normalize_text("".join(el.itertext()))
         if not _RELATED_HEADING.match(text):
             continue
         if el.tag == "a" and (el.get("href") or "#")[:1] not in ("#", ""):
@@ -1394,14 +1475,28 @@ def _collect_title(el, parts):
             parts.append(child.tail)
 
 
+_PREVNEXT_SEEN: dict[str, bool] = {}
+
+
+def _prevnext(attr: str) -> bool:
+    """``_PREVNEXT_ATTR`` matches the class+rel string (cached: the links of a list
+    share their ancestors' classes)."""
+    hit = _PREVNEXT_SEEN.get(attr)
+    if hit is None:
+        if len(_PREVNEXT_SEEN) >= 100_000:
+            _PREVNEXT_SEEN.clear()
+        hit = _PREVNEXT_SEEN[attr] = _PREVNEXT_ATTR.search(attr) is not None
+    return hit
+
+
 def related_links(doc: Document, block) -> list[dict]:
     out, seen = [], set()
     for a in block.iter("a"):
         href = a.get("href") or ""
         if not href or href.startswith(("#", "javascript:", "mailto:")):
             continue
-        if any(_PREVNEXT_ATTR.search(f"{n.get('class') or ''} {n.get('rel') or ''}")
-               for n in [a, *list(a.iterancestors())[:3]]):
+        if any(_prevnext(f"{n.get('class') or ''} {n.get('rel') or ''}")
+               for n in (a, *islice(a.iterancestors(), 3))):
             continue
         title = link_title(a)
         if not title or _RELATED_HEADING.match(title):
