@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -272,8 +271,8 @@ class ImportWarcCommand(ScrapyCommand):
 
     def run(self, args, opts) -> None:
         from newsspider.archivecheck import archive_problem
-        from newsspider.lock import ArchiveLock, LockError
-        from newsspider.runstatus import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE
+        from newsspider.lock import ArchiveLock
+        from newsspider.runstatus import EXIT_FAILED, EXIT_USAGE
         from pipelines import schema
 
         if not args:
@@ -307,15 +306,10 @@ class ImportWarcCommand(ScrapyCommand):
             self.exitcode = EXIT_USAGE
             return
         lock = ArchiveLock(path)
-        try:
-            taken = lock.acquire()
-        except LockError as exc:
-            print(f"newsspider: {exc}", file=sys.stderr)
-            self.exitcode = EXIT_FAILED
-            return
-        if not taken:
-            print(f"newsspider: another process ({lock.holder()}) is writing {path}", file=sys.stderr)
-            self.exitcode = EXIT_LOCKED
+        refused = lock.refusal()
+        if refused:
+            print(f"newsspider: {refused[0]}", file=sys.stderr)
+            self.exitcode = refused[1]
             return
         try:
             counts = import_warc(path, files, portal, self.settings.get("PORTAL_TIMEZONE") or "America/New_York")

@@ -93,6 +93,20 @@ class ArchiveLock:
             return False
         return fd
 
+    def refusal(self, who: str = "another process") -> tuple[str, int] | None:
+        """Take the lock for a command: None when taken, else the one line to print and
+        the exit status (75 when another process holds it, 1 for a lock file that is not
+        one)."""
+        from newsspider.runstatus import EXIT_FAILED, EXIT_LOCKED
+
+        try:
+            if self.acquire():
+                return None
+        except LockError as exc:
+            return str(exc), EXIT_FAILED
+        return (f"{who} ({self.holder()}) is writing {self.archive}; not starting a second one "
+                f"(exit {EXIT_LOCKED})"), EXIT_LOCKED
+
     def lock_archive_now(self) -> None:
         """Take the archive file's lock once the run has created the archive."""
         if self.fd is not None and self.archive_fd is None:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 
-from newsspider.warc import _warc_date, export_warc, iso_since
+from newsspider.warc import _warc_date, export_warc, since_option
 from pipelines import schema
 
 
@@ -107,15 +107,12 @@ class ExportWaczCommand(ScrapyCommand):
                   file=sys.stderr)
             self.exitcode = EXIT_USAGE
             return
-        since = None
-        if opts.since is not None:
-            try:
-                since = iso_since(opts.since)
-            except ValueError:
-                print(f"newsspider: --since {opts.since!r} is not a date: give YYYY-MM-DD (UTC) or an ISO 8601 "
-                      "time, e.g. --since 2025-05-01", file=sys.stderr)
-                self.exitcode = EXIT_USAGE
-                return
+        try:
+            since = since_option(opts.since)
+        except ValueError as exc:
+            print(f"newsspider: {exc}", file=sys.stderr)
+            self.exitcode = EXIT_USAGE
+            return
         path = self.settings.get("ARCHIVE_PATH")
         problem = archive_problem(path, must_exist=True, write=False)
         if problem:

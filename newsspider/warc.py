@@ -284,6 +284,18 @@ def iso_since(text: str) -> str:
     return dt.isoformat(timespec="seconds") if "T" in value or " " in value else dt.date().isoformat()
 
 
+def since_option(value: str | None) -> str | None:
+    """The ``--since`` option of the export commands, as ``iso_since`` gives it; a
+    ValueError says in one line what is wrong."""
+    if value is None:
+        return None
+    try:
+        return iso_since(value)
+    except ValueError:
+        raise ValueError(f"--since {value!r} is not a date: give YYYY-MM-DD (UTC) or an ISO 8601 time, "
+                         "e.g. --since 2025-05-01") from None
+
+
 class ExportWarcCommand(ScrapyCommand):
     """``scrapy export-warc OUT_PREFIX``: registered through the ``scrapy.commands``
     entry point (pyproject.toml), since a command module cannot have a hyphen in its name."""
@@ -311,15 +323,12 @@ class ExportWarcCommand(ScrapyCommand):
                   file=sys.stderr)
             self.exitcode = EXIT_USAGE
             return
-        since = None
-        if opts.since is not None:
-            try:
-                since = iso_since(opts.since)
-            except ValueError:
-                print(f"newsspider: --since {opts.since!r} is not a date: give YYYY-MM-DD (UTC) or an ISO 8601 "
-                      "time, e.g. --since 2025-05-01", file=sys.stderr)
-                self.exitcode = EXIT_USAGE
-                return
+        try:
+            since = since_option(opts.since)
+        except ValueError as exc:
+            print(f"newsspider: {exc}", file=sys.stderr)
+            self.exitcode = EXIT_USAGE
+            return
         if not opts.max_mb > 0:
             print("newsspider: --max-mb must be more than 0", file=sys.stderr)
             self.exitcode = EXIT_USAGE

@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import subprocess
-import time
 import unicodedata
 import urllib.error
 import urllib.parse
@@ -23,7 +21,7 @@ import pytest
 from newsspider.bangla import normalize_body, normalize_text
 from newsspider.items import Article, RawResponse
 from newsspider.localcrawl import PROJECT_ROOT
-from tests.conftest import free_port
+from tests.conftest import start_datasette, stop_process
 from tests.test_browser import Visit, browser, open_page  # noqa: F401  (browser: the shared Chromium)
 
 YA = "\u09df"      # য় as one code point, as copied from many news sites
@@ -67,37 +65,13 @@ def write_archive(path):
     archive.close()
 
 
-def start_datasette(archive):
-    from newsspider.browse import datasette_command
-
-    port = free_port()
-    cmd = datasette_command(archive, "127.0.0.1", port)
-    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url + "/-/versions.json", timeout=1).read()
-            return proc, url, cmd
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError(proc.stdout.read().decode())
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("datasette did not start")
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     path = tmp_path_factory.mktemp("search") / "archive.db"
     write_archive(path)
-    proc, url, cmd = start_datasette(path)
-    yield {"url": url, "archive": path, "cmd": cmd}
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    proc, url = start_datasette(path)
+    yield {"url": url, "archive": path, "cmd": proc.args}
+    stop_process(proc)
 
 
 def get(site, path, **params):

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
-import os
 import shutil
 import signal
 import sqlite3
@@ -42,7 +41,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
 from newsspider.archivecheck import archive_problem, portal_problem
-from newsspider.lock import ArchiveLock, LockError
+from newsspider.lock import ArchiveLock
 from newsspider.runstatus import (EXIT_BUDGET, EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE, budget_spent,
                                   problems)
 
@@ -99,19 +98,15 @@ class Command(ScrapyCrawl):
             return EXIT_FAILED
         add_rotating_log(settings)
         lock = ArchiveLock(path)
-        try:
-            taken = lock.acquire()
-        except LockError as exc:
-            print(f"newsspider: {exc}", file=sys.stderr)
-            return EXIT_FAILED
-        if not taken:
-            # cron runs overlap when a crawl takes longer than the hour: that is normal,
-            # so it goes to the log file too, where the runs are read afterwards
-            message = (f"another crawl ({lock.holder()}) is writing {path}; "
-                       f"not starting a second one (exit {EXIT_LOCKED})")
-            log.warning("skipped: %s", message)
+        refused = lock.refusal("another crawl")
+        if refused:
+            message, code = refused
+            if code == EXIT_LOCKED:
+                # cron runs overlap when a crawl takes longer than the hour: that is
+                # normal, so it goes to the log file too, where the runs are read later
+                log.warning("skipped: %s", message)
             print(f"newsspider: {message}", file=sys.stderr)
-            return EXIT_LOCKED
+            return code
         jobdir = None
         try:
             if lock.archive_fd is None:  # a new archive: create it, then lock the file too

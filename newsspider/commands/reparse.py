@@ -6,8 +6,8 @@ import sys
 
 from scrapy.commands import ScrapyCommand
 
-from newsspider.lock import ArchiveLock, LockError
-from newsspider.runstatus import EXIT_FAILED, EXIT_LOCKED
+from newsspider.lock import ArchiveLock
+from newsspider.runstatus import EXIT_FAILED
 
 
 class Command(ScrapyCommand):
@@ -37,15 +37,10 @@ class Command(ScrapyCommand):
             self.exitcode = EXIT_FAILED
             return
         lock = ArchiveLock(path)
-        try:
-            taken = lock.acquire()
-        except LockError as exc:
-            print(f"newsspider: {exc}", file=sys.stderr)
-            self.exitcode = EXIT_FAILED
-            return
-        if not taken:
-            print(f"newsspider: another process ({lock.holder()}) is writing {path}", file=sys.stderr)
-            self.exitcode = EXIT_LOCKED
+        refused = lock.refusal()
+        if refused:
+            print(f"newsspider: {refused[0]}", file=sys.stderr)
+            self.exitcode = refused[1]
             return
         try:
             reparse_archive(path, self.settings.get("PORTAL_TIMEZONE"))
