@@ -110,3 +110,32 @@ def test_wayback_bad_arguments_are_one_line_and_exit_2(setup, arg):
     lines = [l for l in result.stderr.decode().splitlines() if l.startswith("newsspider:")]
     assert len(lines) == 1 and name in lines[0], lines
     assert not setup["server"].paths
+
+
+def test_a_hostile_cdx_answer_cannot_steer_the_replay_requests(tmp_path):
+    """Timestamps go into replay URLs: rows whose timestamp is not the digits of a real
+    time (a path, 13th month) are skipped, as are originals off the portal; nothing is
+    requested but the CDX query and the replay of the one good row."""
+    import json as _json
+
+    from tests.hostileportal import HostilePortal
+
+    portal_base = f"http://127.0.0.1:{free_port()}"
+    rows = [["timestamp", "original", "digest", "statuscode", "mimetype"],
+            ["../../../etc/passwd?", f"{portal_base}/news/1001/", "A", "200", "text/html"],
+            ["20251399000000", f"{portal_base}/news/1002/", "B", "200", "text/html"],
+            ["20250515010000", "http://127.0.0.2/news/1003/", "C", "200", "text/html"],
+            ["20250515010000", f"{portal_base}/news/1004/", "D", "200", "text/html"]]
+    sample = SamplePortal(articles=72)
+
+    def replay(path):
+        status, headers, body = sample.render("/news/1004/", portal_base)
+        return status, headers, body
+
+    routes = {"/cdx/search/cdx": lambda p: (200, {"Content-Type": "application/json"}, _json.dumps(rows).encode())}
+    with HostilePortal(sample, routes=routes, pattern_routes=[(r"/web/20250515010000id_/.*", replay)]) as server:
+        result = wayback(tmp_path / "a.db", portal_base, server)
+    assert result.returncode == 0, result.stderr.decode()[-3000:]
+    asked = [p.split("?")[0] for p in server.log]
+    assert asked == ["/robots.txt", "/cdx/search/cdx", f"/web/20250515010000id_/{portal_base}/news/1004/"], server.log
+    assert query(tmp_path / "a.db", "SELECT count(*) FROM articles")[0][0] == 1

@@ -129,7 +129,14 @@ class WaybackSpider(scrapy.Spider):
         index = {name: i for i, name in enumerate(header)}
         captures = []
         for row in rows:
-            ts, original = row[index["timestamp"]], row[index["original"]]
+            ts, original = str(row[index["timestamp"]]), str(row[index["original"]])
+            try:  # it goes into a replay URL: digits of a real time only
+                if not (ts.isascii() and ts.isdigit() and 4 <= len(ts) <= 14):
+                    raise ValueError(ts)
+                capture_time(ts)
+            except ValueError:
+                self.crawler.stats.inc_value("newsspider/wayback/bad_timestamp")
+                continue
             if row[index.get("statuscode", 0)] not in ("200", 200) or not self.portal_policy.allows(original):
                 self.crawler.stats.inc_value("newsspider/wayback/skipped_not_portal")
                 continue
