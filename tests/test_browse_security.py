@@ -454,3 +454,11 @@ def test_own_pages_work_under_the_csp(visit, hostile, path, status, name):
         assert "memory address" in page.locator(".sql-refused").inner_text()
     if name in ("article", "responses", "sql-error", "capture"):
         shoot(page, name)
+
+
+@pytest.mark.parametrize("content_type", ["text/html; charset=idna", "text/html; charset=zlib",
+                                          "text/html; charset=rot13", 'text/html; charset="UTF-8"', None])
+def test_a_stored_page_with_a_bogus_charset_still_shows(content_type):
+    """The capture routes decode a stored page in its declared charset; one that is no
+    text encoding (the page's data) falls back to UTF-8 instead of an error page."""
+    assert text.decode_body("খবর é".encode(), content_type) == "খবর é"

@@ -524,13 +524,7 @@ async def response_text(request, datasette):
         return Response.text(f"no stored response {rid}", status=404)
     (url, final_url, status, fetched_at, content_type, _, _), body = found
     content_type = content_type or ""
-    charset = "utf-8"
-    if "charset=" in content_type:
-        charset = content_type.split("charset=", 1)[1].split(";")[0].strip() or "utf-8"
-    try:
-        decoded = body.decode(charset, errors="replace")
-    except LookupError:
-        decoded = body.decode("utf-8", errors="replace")
+    decoded = text.decode_body(body, content_type)
     head = (f"# stored response {rid}: {url}\n# final URL {final_url}, HTTP {status}, "
             f"fetched {fetched_at}, {content_type}\n\n")
     return Response(head + decoded, status=200, headers={
@@ -655,13 +649,7 @@ async def capture_html(request, datasette):
     if "html" not in content_type:
         return Response(body.decode("utf-8", errors="replace"), headers=headers,
                         content_type="text/plain; charset=utf-8")
-    charset = "utf-8"
-    if "charset=" in content_type:
-        charset = content_type.split("charset=", 1)[1].split(";")[0].strip() or "utf-8"
-    try:
-        page = body.decode(charset, errors="replace")
-    except LookupError:
-        page = body.decode("utf-8", errors="replace")
+    page = text.decode_body(body, content_type)
     return Response(_no_navigation(page), headers=headers, content_type="text/html; charset=utf-8")
 
 

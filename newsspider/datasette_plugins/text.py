@@ -288,3 +288,16 @@ def latin_runs(value, limit: int = 20000) -> Markup:
         pos = m.end()
     out.append(escape(value[pos:]))
     return Markup("").join(out)
+
+
+def decode_body(body: bytes, content_type: str | None) -> str:
+    """A stored response's text, in the charset its Content-Type names, else UTF-8; a
+    charset that is unknown or no text encoding (``zlib``, ``idna``: the page's data)
+    falls back to UTF-8, with undecodable bytes replaced."""
+    charset = "utf-8"
+    if content_type and "charset=" in content_type.lower():
+        charset = content_type.lower().split("charset=", 1)[1].split(";")[0].strip().strip("\"'") or "utf-8"
+    try:
+        return body.decode(charset, errors="replace")
+    except (LookupError, UnicodeError, ValueError):
+        return body.decode("utf-8", errors="replace")
