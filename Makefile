@@ -8,7 +8,13 @@ PORT   ?= 8001
 ARCHIVE ?=
 DEMO_PORT ?= 0
 
-.PHONY: demo test browser browse bench clean
+# pywb (the WARC tests' replay peer) pins redis 2.10.6, which the distributed mode cannot
+# use: it lives in a venv of its own, made from scratch when missing.
+PYWB_VENV := $(VENV)/pywb
+PYWB_STAMP := $(PYWB_VENV)/.installed-stamp
+PYWB_VERSION := 2.10.0
+
+.PHONY: demo test browser redis browse bench clean cluster-demo
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,8 +25,24 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)        ## crawl the bundled sample portal into data/demo.db (DEMO_PORT=N: its local port)
 	$(PY) -m newsspider.demo --archive data/demo.db --port $(DEMO_PORT)
 
-test: $(STAMP) browser ## the whole test suite
+test: $(STAMP) $(PYWB_STAMP) browser redis ## the whole test suite
 	$(PY) -m pytest -q
+
+$(PYWB_STAMP):
+	test -x $(PYWB_VENV)/bin/python || $(PYTHON) -m venv $(PYWB_VENV)
+	$(PYWB_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PYWB_VENV)/bin/python -m pip install --quiet "pywb==$(PYWB_VERSION)"
+	touch $(PYWB_STAMP)
+
+# The distributed mode's tests and `make cluster-demo` start a real redis-server on
+# 127.0.0.1: Debian's package (7.0; the PyPI wheel's 6.0.9 is built for Python 3.8 only).
+# Installed when missing and we are root (CI is); elsewhere those tests skip with a reason.
+redis:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null) \
+	      || { echo "could not install redis-server"; [ "$$CI" != true ]; }; \
+	  else echo "redis-server missing and not root: the cluster tests will skip"; fi; }
 
 # The browser tests drive Debian's Chromium (with a Bangla font for the screenshots).
 # Installed when missing and we are root (CI is); elsewhere those tests skip with a reason.
