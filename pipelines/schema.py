@@ -25,6 +25,9 @@ queries read them):
 - ``failures``  URLs the crawl gave up on: reason, attempts, when to retry.
 - ``archive_info`` key/value: which portal the archive holds (``portal``,
   ``portal_kind`` real or sample, ``first_crawl``).
+- ``stream_entries`` the distributed mode's writer: each Redis Stream entry it applied
+  (job, entry id), written in the same transaction as the entry's rows, so an entry
+  delivered again after a crash between commit and acknowledgement is skipped.
 
 Views: ``article_versions`` (every version with its article's URL and headline) and
 ``edited_articles`` (articles with more than one version).
@@ -122,7 +125,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     """Create or migrate the archive's tables, indexes and full-text index."""
     version = db.execute("PRAGMA user_version").fetchone()[0]
     if version == SCHEMA_VERSION and db["fetches"].exists() and db["front_page_placements"].exists() \
-            and db.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_facets_credits_delete'").fetchone():
+            and db.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_facets_credits_delete'").fetchone() \
+            and db["stream_entries"].exists():
         return  # (v2 is unreleased: an archive of an early v2, before fetches or search, is completed below)
     if version > SCHEMA_VERSION:
         raise RuntimeError(
@@ -133,7 +137,14 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     _create_v2(db)
     _create_warc_v2(db)
     _create_search_v2(db)
+    _create_stream_entries(db)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _create_stream_entries(db: sqlite_utils.Database) -> None:
+    """The Stream entries the distributed mode's writer applied (newsspider.cluster)."""
+    db.execute("""CREATE TABLE IF NOT EXISTS stream_entries (
+        job TEXT NOT NULL, entry_id TEXT NOT NULL, PRIMARY KEY (job, entry_id)) WITHOUT ROWID""")
 
 
 def _create_v2(db: sqlite_utils.Database) -> None:

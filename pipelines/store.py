@@ -221,14 +221,15 @@ class Archive:
         )
 
     # -- batches -------------------------------------------------------------------
-    def write(self, items: list) -> None:
+    def write(self, items: list, applied=()) -> None:
         """One transaction for the batch; each item in a savepoint of its own. An item
         whose write raises for a reason of its own (its data, not the disk) is rolled
         back alone and recorded as a ``parse`` failure with the exception, so the rest
         of the batch is stored and nothing is lost silently; the archived article keeps
         its old version. An I/O error (disk full, read-only file) rolls back the whole
-        batch and is raised."""
-        if not items:
+        batch and is raised. ``applied``: (job, entry id) of the Redis Stream entries the
+        items came from, recorded in the same transaction (newsspider.cluster's writer)."""
+        if not items and not applied:
             return
         counts = dict(self.counts)
         self.conn.execute("BEGIN IMMEDIATE")
@@ -248,6 +249,8 @@ class Archive:
                     self._write_failure(Failure(url, f"store raised {type(exc).__name__}: {exc}"[:500],
                                                 kind="parse", error=True, failed_at=iso(utcnow())))
                 self.conn.execute("RELEASE item")
+            if applied:
+                self.conn.executemany("INSERT INTO stream_entries (job, entry_id) VALUES (?, ?)", applied)
             self.conn.execute("COMMIT")
         except BaseException:
             self.conn.execute("ROLLBACK")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import socket
 import sys
 import threading
+import time
 import traceback
 from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -65,6 +66,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _respond(self, head: bool) -> None:
         srv: PortalServer = self.server  # type: ignore[assignment]
+        started = time.time()
+        if srv.latency:
+            time.sleep(srv.latency)  # a slower portal, for tests that must catch a crawl mid-run
         if self.path.startswith(("http://", "https://")):
             # absolute-form request target: the server is used as the crawl's HTTP proxy
             # for its public name (``make demo``'s http://usbanglanews.test/)
@@ -88,6 +92,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(body)
         except _DISCONNECTS:
             self.close_connection = True
+        srv._access(started, time.time(), self.headers.get("Host", ""), self.command, self.path, status)
 
     def handle_one_request(self):
         try:
@@ -112,6 +117,10 @@ class PortalServer(ThreadingHTTPServer):
         self.base_url = (public_url or self.address).rstrip("/")
         self.requests: list[str] = []
         self.log: list[tuple[str, str, int]] = []   # (method, path, status)
+        # the access log: (arrived, answered, Host, method, path, status), times in epoch
+        # seconds; what a politeness check reads, as a portal's operator would
+        self.access: list[tuple[float, float, str, str, str, int]] = []
+        self.latency = 0.0
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stopped = False
@@ -121,10 +130,15 @@ class PortalServer(ThreadingHTTPServer):
             self.requests.append(path)
             self.log.append((method, path, status))
 
+    def _access(self, arrived: float, answered: float, host: str, method: str, path: str, status: int) -> None:
+        with self._lock:
+            self.access.append((arrived, answered, host, method, path, status))
+
     def reset_requests(self) -> None:
         with self._lock:
             self.requests.clear()
             self.log.clear()
+            self.access.clear()
 
     def start(self) -> "PortalServer":
         if self._thread is None:

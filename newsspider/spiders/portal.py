@@ -166,6 +166,7 @@ class PortalSpider(scrapy.Spider):
         self.variants: dict[str, set[str]] = {}  # page key -> query variants requested
         self.too_old: set[str] = set()  # keys a sitemap or listing dated before `since`
         self.profiles = all_profiles()
+        self.frontier = None  # the distributed mode's shared state (newsspider.cluster)
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -194,7 +195,16 @@ class PortalSpider(scrapy.Spider):
                 "the User-Agent names no operator: set -s OPERATOR_CONTACT=you@example.org (or in "
                 "newsspider/settings.py) so that %s can reach whoever runs this crawl", spider.host)
         spider.allowed_domains = [spider.host]
-        if spider.archive_path:
+        if s.get("CLUSTER_REDIS_URL"):
+            # distributed mode: the archive's state comes through Redis (seeded from it);
+            # a crawler never opens the SQLite archive
+            from newsspider.cluster.frontier import Frontier
+
+            spider.frontier = Frontier(crawler, spider)
+            spider.archive_path = None
+            spider.states = {canonical_key(u): v for u, v in spider.frontier.crawl_states().items()}
+            spider.waiting = {canonical_key(u) for u in spider.frontier.failures_waiting()}
+        elif spider.archive_path:
             spider.states = {canonical_key(u): v for u, v in crawl_states(spider.archive_path).items()}
             spider.waiting = {canonical_key(u) for u in failures_waiting(spider.archive_path)}
         crawler.signals.connect(spider.spider_idle, signal=scrapy.signals.spider_idle)
@@ -202,6 +212,8 @@ class PortalSpider(scrapy.Spider):
 
     def spider_idle(self):
         """Sitemaps (and what they listed) are done: now the feed and the listing pages."""
+        if self.frontier is not None:
+            return self.frontier.on_idle()  # done when the whole crawl is, for every worker
         if self.listings_started or self.url or self.section or self.start_url:
             return  # those runs start from what they were given, not from the home page
         self.listings_started = True
@@ -211,8 +223,12 @@ class PortalSpider(scrapy.Spider):
 
     # -- start ---------------------------------------------------------------------
     async def start(self):
+        if self.frontier is not None and not self.frontier.claim_start():
+            return  # another worker runs discovery's start; this one takes from the queue
         for request in self.start_requests():
             yield request
+        if self.frontier is not None:
+            self.frontier.start_done()
 
     def start_requests(self):
         if self.url:  # one article, nothing else
@@ -228,7 +244,10 @@ class PortalSpider(scrapy.Spider):
         if self.start_url:
             yield self._listing(self.start_url, source="start_url")
             return
-        due = retry_candidates(self.archive_path) if self.archive_path else []
+        if self.frontier is not None:
+            due = self.frontier.retry_candidates()
+        else:
+            due = retry_candidates(self.archive_path) if self.archive_path else []
         refused = [u for u in due if not self._allowed(u, "retry")]
         for u in refused:  # never fetched; recorded so that it stops being retried
             yield Failure(u, f"refused by the URL policy: {self.policy.refusal(u)}", kind="refused",
@@ -581,6 +600,8 @@ class PortalSpider(scrapy.Spider):
             if key in self.seen or (key in self.too_old and source not in ("argument", "retry")):
                 continue
             self.seen.add(key)
+            if self.frontier is not None and not self.frontier.first_sight(key):
+                continue  # another worker asked for it
             variant = variant_key(url)
             if variant is not None:  # /news/1/?x=1, ?x=2, ...: a few, not thousands
                 page, query = variant
