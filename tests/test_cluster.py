@@ -283,3 +283,46 @@ def test_kill_9_mid_run_then_restart_leaves_the_same_archive(kill, redis_server,
     else:
         assert killed["applied"] >= 8
         assert fetches_got == fetches_want
+
+
+# --------------------------------------------------------------------------- politeness
+
+def test_three_workers_together_keep_the_portals_delay_and_concurrency(fresh_redis, tmp_path):
+    """From the portal's own access log: with DOWNLOAD_DELAY=0.25 and
+    CONCURRENT_REQUESTS_PER_DOMAIN=2, three crawlers together never had more than 2
+    requests open at once, and requests arrived about 0.25 s apart (each crawler alone
+    would keep that, and the three together send three times the rate)."""
+    delay = 0.25
+    with serve(SamplePortal(articles=10), public_url=PUBLIC) as server:
+        server.latency = 0.3  # each request open long enough for overlaps to show
+        archive = tmp_path / "polite.db"
+        with LocalCluster(fresh_redis.url, archive, server.base_url + "/", logs=tmp_path / "logs",
+                          proxy=server.address,
+                          settings={"DOWNLOAD_DELAY": str(delay), "RANDOMIZE_DOWNLOAD_DELAY": "False",
+                                    "CONCURRENT_REQUESTS_PER_DOMAIN": "2", "CONCURRENT_REQUESTS": "4",
+                                    "AUTOTHROTTLE_ENABLED": "False"}) as cluster:
+            cluster.seed()
+            for i in range(3):
+                cluster.start_crawler(f"p{i}")
+            cluster.start_writer()
+            codes = cluster.wait(timeout=240)
+            assert set(codes.values()) == {0}, codes
+        access = sorted(server.access)
+    assert {host for _, _, host, *_ in access} == {"usbanglanews.test"}
+    assert len(access) > 20
+    # open at once: at most 2 (a request counts from its arrival to its answer)
+    events = sorted([(a, 1) for a, *_ in access] + [(b, -1) for _, b, *_ in access])
+    open_now = peak = 0
+    for _, step in events:
+        open_now += step
+        peak = max(peak, open_now)
+    assert peak <= 2, peak
+    # spacing: arrivals on the server's clock, permits on Redis' (the network in between
+    # jitters: a margin of 0.1 s of the 0.25)
+    gaps = [b[0] - a[0] for a, b in zip(access, access[1:])]
+    assert min(gaps) >= delay - 0.1, sorted(gaps)[:5]
+    # all three took part
+    con = read_only(archive, rows=False)
+    stats = con.execute("SELECT stats FROM runs").fetchone()[0]
+    con.close()
+    assert '"newsspider/cluster/workers": 3' in stats

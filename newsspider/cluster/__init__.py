@@ -85,6 +85,11 @@ def crawler_settings(redis_url: str, prefix: str = DEFAULT_PREFIX, extra: dict |
     settings.set("JOBDIR", None, priority="cmdline")
     for name, value in (extra or {}).items():
         settings.set(name, value, priority="cmdline")
+    if settings.getbool("CLUSTER_POLITENESS", True):
+        # the portal's delay and concurrency, for all workers together (newsspider.cluster.polite)
+        middlewares = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
+        middlewares["newsspider.cluster.polite.SharedPoliteness"] = 990
+        settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="cmdline")
     return settings
 
 
