@@ -53,6 +53,9 @@ browser:
 	      || { echo "could not install chromium"; [ "$$CI" != true ]; }; \
 	  else echo "chromium missing and not root: the browser tests will skip"; fi; }
 
+cluster-demo: $(STAMP) redis ## a distributed crawl: Redis, the sample portal, 3 crawlers and the writer into data/cluster-demo.db
+	$(PY) -m newsspider.cluster.demo --archive data/cluster-demo.db
+
 browse: $(STAMP)      ## Datasette on the archive, read-only, on 127.0.0.1:$(PORT)
 	$(PY) -m newsspider.browse $(if $(ARCHIVE),--archive $(ARCHIVE)) --port $(PORT)
 

@@ -111,6 +111,8 @@ def run_crawler(redis_url: str, prefix: str = DEFAULT_PREFIX, extra: dict | None
     crawler = process.create_crawler(PortalSpider)
     process.crawl(crawler, base_url=base_url, **args)
     process.start()
+    if process.bootstrap_failed:
+        return 1
     stats = crawler.stats.get_stats()
     print(f"crawler {stats.get('newsspider/cluster/worker', '')}: {stats.get('downloader/response_count', 0)} pages, "
           f"{stats.get('newsspider/cluster/pushed/Article', 0)} articles pushed", flush=True)
