@@ -59,10 +59,11 @@ cluster-demo: $(STAMP) redis ## a distributed crawl: Redis, the sample portal, 3
 browse: $(STAMP)      ## Datasette on the archive, read-only, on 127.0.0.1:$(PORT)
 	$(PY) -m newsspider.browse $(if $(ARCHIVE),--archive $(ARCHIVE)) --port $(PORT)
 
-bench: $(STAMP)       ## speed, memory and search figures: tables, bench/out/perf.json and search.json (BENCH_ARGS=--quick; SEARCH_ARGS=--sizes 50000,500000)
+bench: $(STAMP) redis ## speed, memory and search figures: tables, bench/out/perf.json, search.json and cluster.json (BENCH_ARGS=--quick; SEARCH_ARGS=--sizes 50000,500000)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) -m bench.perf $(BENCH_ARGS)
 	$(PY) -m bench.search $(if $(findstring --quick,$(BENCH_ARGS)),--quick) $(SEARCH_ARGS)
+	$(PY) -m bench.cluster $(if $(findstring --quick,$(BENCH_ARGS)),--quick)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -221,15 +221,16 @@ class Archive:
         )
 
     # -- batches -------------------------------------------------------------------
-    def write(self, items: list, applied=()) -> None:
+    def write(self, items: list, before_commit=None) -> None:
         """One transaction for the batch; each item in a savepoint of its own. An item
         whose write raises for a reason of its own (its data, not the disk) is rolled
         back alone and recorded as a ``parse`` failure with the exception, so the rest
         of the batch is stored and nothing is lost silently; the archived article keeps
         its old version. An I/O error (disk full, read-only file) rolls back the whole
-        batch and is raised. ``applied``: (job, entry id) of the Redis Stream entries the
-        items came from, recorded in the same transaction (newsspider.cluster's writer)."""
-        if not items and not applied:
+        batch and is raised. ``before_commit(conn)``, if given, runs in the same transaction
+        after the items (newsspider.cluster's writer records there which Stream entries
+        it applied)."""
+        if not items and before_commit is None:
             return
         counts = dict(self.counts)
         self.conn.execute("BEGIN IMMEDIATE")
@@ -249,8 +250,8 @@ class Archive:
                     self._write_failure(Failure(url, f"store raised {type(exc).__name__}: {exc}"[:500],
                                                 kind="parse", error=True, failed_at=iso(utcnow())))
                 self.conn.execute("RELEASE item")
-            if applied:
-                self.conn.executemany("INSERT INTO stream_entries (job, entry_id) VALUES (?, ?)", applied)
+            if before_commit is not None:
+                before_commit(self.conn)
             self.conn.execute("COMMIT")
         except BaseException:
             self.conn.execute("ROLLBACK")

@@ -106,6 +106,14 @@ def reference(tmp_path_factory):
     return {"first": first, "second": second}
 
 
+def query_one(archive, sql):
+    con = read_only(archive, rows=False)
+    try:
+        return con.execute(sql).fetchone()
+    finally:
+        con.close()
+
+
 def wait_for(condition, timeout=60, what="condition"):
     deadline = time.monotonic() + timeout
     while not condition():
@@ -188,7 +196,8 @@ def test_writer_skips_an_entry_committed_before_a_crash_and_takes_over_a_dead_wr
     con = read_only(archive, rows=False)
     assert con.execute("SELECT count(*), sum(attempts) FROM failures").fetchone() == (6, 6)
     assert con.execute("SELECT count(*) FROM stream_entries").fetchone()[0] == 6
-    assert con.execute("SELECT count(*) FROM runs").fetchone()[0] == 1  # one run, continued
+    # one run, continued; its counts are those of both writers
+    assert con.execute("SELECT count(*), failures FROM runs").fetchone() == (1, 6)
     con.close()
     assert server.xlen(keys.items) == 0
 
@@ -283,6 +292,10 @@ def test_kill_9_mid_run_then_restart_leaves_the_same_archive(kill, redis_server,
     else:
         assert killed["applied"] >= 8
         assert fetches_got == fetches_want
+        # the run's counts survive the writer's death (kept in its transactions)
+        runs = [query_one(a, "SELECT articles_new, articles_updated, not_modified, failures FROM runs "
+                             "ORDER BY id DESC LIMIT 1") for a in (archive, reference["second"])]
+        assert runs[0] == runs[1]
 
 
 # --------------------------------------------------------------------------- politeness

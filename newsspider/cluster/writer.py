@@ -100,9 +100,11 @@ class Writer:
         conn.execute("DELETE FROM stream_entries WHERE job != ?", [self.job])
         row = conn.execute("SELECT id FROM runs WHERE json_extract(args, '$.cluster_job') = ? ORDER BY id DESC LIMIT 1",
                            [self.job]).fetchone()
-        if row:
+        if row:  # a writer restarted for this job: the same run, its counts so far
             self.archive.run_id = row[0]
             conn.execute("UPDATE runs SET status = 'running' WHERE id = ?", [row[0]])
+            stats = json.loads(conn.execute("SELECT stats FROM runs WHERE id = ?", [row[0]]).fetchone()[0] or "{}")
+            self.archive.counts.update(stats.get("newsspider/cluster/counts", {}))
         else:
             if base_url:
                 from newsspider.settings import SAMPLE_PORTAL_URL
@@ -160,7 +162,14 @@ class Writer:
                 # not one of ours: kept aside with the reason, never guessed at
                 log.error("stream entry %s refused: %s", eid, exc)
                 self.server.xadd(f"{self.keys.prefix}:refused", {b"id": eid, b"reason": str(exc), b"d": data or b""})
-        self.archive.write(items, applied=applied)
+        def record(conn):
+            # in the items' transaction: the entries applied, and the run's counts so far
+            # (a writer restarted for this job goes on from them)
+            conn.executemany("INSERT INTO stream_entries (job, entry_id) VALUES (?, ?)", applied)
+            conn.execute("UPDATE runs SET stats = ? WHERE id = ?",
+                         [json.dumps({"newsspider/cluster/counts": self.archive.counts}), self.archive.run_id])
+
+        self.archive.write(items, before_commit=record)
         self.written += len(items)
         self.acknowledge(ids)
         return len(entries)
