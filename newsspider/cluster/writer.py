@@ -60,6 +60,8 @@ class Writer:
         self.written = 0
         self.skipped = 0
         s = settings or {}
+        self.settings = settings
+        self.exit_status = 0
         self.archive = None
         self._archive_args = dict(
             retry_base=float(s.get("FAILURE_RETRY_BASE_SECONDS", 3600)),
@@ -184,10 +186,14 @@ class Writer:
     def finished(self) -> bool:
         """The frontier is done, every crawler has left (its counts are in) or died, and
         the Stream is empty."""
-        if not self.server.exists(self.keys.finished) or self.server.xlen(self.keys.items):
-            return False
         live = [m for m in self.server.smembers(self.keys.workers) if self.server.exists(self.keys.alive(m.decode()))]
-        return not live and self.server.xlen(self.keys.items) == 0
+        if live or self.server.xlen(self.keys.items):
+            return False
+        if self.server.exists(self.keys.finished):
+            return True
+        # every crawler left before the frontier was done (their budgets, a signal): the
+        # run ends there too, as a single-process run does; the next job goes on
+        return bool(self.worker_stats()) and not self.server.scard(self.keys.workers)
 
     def worker_stats(self) -> dict:
         out = {}
@@ -205,10 +211,22 @@ class Writer:
                     n = float(v)
                 except ValueError:
                     continue
-                if k.startswith(("downloader/", "newsspider/", "item_", "response_", "scheduler/")):
+                if k.startswith(("downloader/", "newsspider/", "item_", "response_", "scheduler/", "spider_exceptions/",
+                                 "log_count/")):
                     stats[k] = stats.get(k, 0) + (int(n) if n.is_integer() else n)
         stats["newsspider/cluster/written"] = self.written
-        self.archive.finish_run(stats, "finished", 0)
+        for key, value in self.archive.counts.items():
+            stats[f"newsspider/{key}"] = value
+        if self.server.exists(self.keys.finished):
+            reason = "finished"
+        else:
+            reasons = [c.get("finish_reason", "") for c in per_worker.values()]
+            reason = next((r for r in reasons if r and r != "finished"), "interrupted")
+        stats["finish_reason"] = reason
+        from newsspider.runstatus import exit_status
+
+        self.exit_status = exit_status(stats, self.settings) if self.settings is not None else 0
+        self.archive.finish_run(stats, reason, self.exit_status)
         return per_worker
 
     def close(self) -> None:
@@ -248,11 +266,12 @@ def run_writer(redis_url: str, archive_path: str, *, prefix: str = "newsspider",
             if not n and until_done and writer.finished():
                 break
         per_worker = writer.finish()
-        print(f"writer: {writer.written} items written, {writer.skipped} entries already applied", flush=True)
+        print(f"writer: {writer.written} items written, {writer.skipped} entries already applied; "
+              f"run exit status {writer.exit_status}", flush=True)
         for worker, counts in sorted(per_worker.items()):
             print(f"  worker {worker}: {counts.get('downloader/response_count', '0')} pages, "
                   f"{counts.get('newsspider/cluster/pushed/Article', '0')} articles", flush=True)
-        return 0
+        return writer.exit_status  # what the run's status tells cron, as `scrapy crawl` exits
     finally:
         writer.close()
         lock.release()
