@@ -71,22 +71,51 @@ def archive_problem(path: str | os.PathLike, *, must_exist: bool, write: bool) -
     return None
 
 
-def portal_problem(path: str | os.PathLike, base_url: str, *, force: bool = False) -> str | None:
-    """An archive holds one portal: crawling another into it is refused (unless forced)."""
+def portal_problem(path: str | os.PathLike, base_url: str, *, force: bool = False, entry=None,
+                   sample_url: str | None = None) -> str | None:
+    """What a crawl of the portal at ``base_url`` into the archive must not do (unless
+    forced): mix the bundled sample portal and real portals in one archive; give a
+    portal's name to another address; or bring a portal no registry names into an
+    archive of other portals (one archive holds the registry's portals side by side,
+    newsspider/portals.toml)."""
     path = Path(path)
-    if not path.exists():
+    if not path.exists() or force:
         return None
     try:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
         try:
             rows = dict(con.execute("SELECT key, value FROM archive_info").fetchall())
+            try:
+                held = con.execute("SELECT name, base_url FROM portals ORDER BY first_crawl, name").fetchall()
+            except sqlite3.Error:
+                held = []  # an archive from before portals: its one portal is archive_info's
         finally:
             con.close()
     except sqlite3.Error:
         return None  # an archive from before archive_info: it is recorded by this crawl
     recorded = rows.get("portal")
-    if not recorded or force or fold(recorded) == fold(base_url):
+    if not recorded:
         return None
-    kind = " (the bundled sample portal)" if rows.get("portal_kind") == "sample" else ""
-    return (f"{path} holds {recorded}{kind}, not {base_url}: give another -s ARCHIVE_PATH, "
+    if not held:
+        held = [(None, recorded)]
+    if any(fold(url) == fold(base_url) for _, url in held):
+        return None
+    archive_kind = rows.get("portal_kind", "real")
+    if entry is not None:
+        kind = entry.kind
+    else:
+        kind = "sample" if sample_url and fold(base_url) == fold(sample_url) else "real"
+    names = ", ".join(url for _, url in held)
+    what = " (the bundled sample portal)" if archive_kind == "sample" else ""
+    if kind != archive_kind:
+        return (f"{path} holds {names}{what}, not {base_url}: the sample portal and real portals are never "
+                "mixed in one archive; give another -s ARCHIVE_PATH")
+    if entry is not None:
+        same_name = [url for name, url in held if name == entry.name]
+        if same_name:
+            return (f"{path} holds the portal {entry.name!r} at {same_name[0]}, not {base_url}: "
+                    "a name stays with its address; give another -s ARCHIVE_PATH")
+        return None
+    return (f"{path} holds {names}{what}, not {base_url}: add the portal to the registry (PORTALS_FILE, "
+            "newsspider/portals.toml) to keep several portals in one archive, give another -s ARCHIVE_PATH, "
             "or -s ARCHIVE_FORCE_PORTAL=1 to mix them")

@@ -24,6 +24,7 @@ class RawResponse:
     body: bytes
     fetched_at: str               # ISO 8601 UTC
     request_headers: dict = field(default_factory=dict)  # as sent: the WARC request record
+    portal: str | None = None     # the portal's name (newsspider.portals); None: the crawl's
 
     @cached_property
     def sha256(self) -> str:
@@ -58,6 +59,7 @@ class Article:
     raw: RawResponse | None = None
     lastmod: str | None = None    # the sitemap's <lastmod> for this URL, if any
     revisit: bool = True          # False for one-off runs: they leave the schedule alone
+    portal: str | None = None     # the portal's name (newsspider.portals); None: the crawl's
 
     @classmethod
     def from_fields(cls, fields: dict, raw: RawResponse, **extra) -> "Article":
@@ -85,6 +87,7 @@ class Failure:
     raw: RawResponse | None = None  # kept for parse failures: a later parser may succeed
     error: bool = False           # an exception in our own code (parser, pipelines, store):
                                   # counts in the run's exit status
+    portal: str | None = None
 
 
 @dataclass
@@ -97,6 +100,7 @@ class NotModified:
     request_headers: dict = field(default_factory=dict)  # as sent (the conditional ones)
     final_url: str | None = None
     front_page: bool = False      # a section's first page, not an article
+    portal: str | None = None
 
 
 @dataclass
@@ -106,3 +110,4 @@ class FrontPage:
     url: str                      # the URL requested
     raw: RawResponse
     placements: list[dict] = field(default_factory=list)   # [{"url", "title"}], page order
+    portal: str | None = None

@@ -27,10 +27,12 @@ LOCAL_SETTINGS = {
 }
 
 
-def crawl_command(base_url: str, archive: str | Path, *, args: dict | None = None,
+def crawl_command(base_url: str | None, archive: str | Path, *, args: dict | None = None,
                   settings: dict | None = None) -> list[str]:
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "portal", "-a", f"base_url={base_url}",
-           "-s", f"ARCHIVE_PATH={archive}"]
+    """``base_url`` None: the portal is named by ``args`` (``portal=...``)."""
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "portal", "-s", f"ARCHIVE_PATH={archive}"]
+    if base_url is not None:
+        cmd[4:4] = ["-a", f"base_url={base_url}"]
     for name, value in {**LOCAL_SETTINGS, **(settings or {})}.items():
         cmd += ["-s", f"{name}={value}"]
     for name, value in (args or {}).items():
@@ -48,7 +50,7 @@ def crawl_env(proxy: str | None = None) -> dict:
     return env
 
 
-def run_crawl(base_url: str, archive: str | Path, *, args: dict | None = None,
+def run_crawl(base_url: str | None, archive: str | Path, *, args: dict | None = None,
               settings: dict | None = None, log_file: str | Path | None = None,
               timeout: float = 600, proxy: str | None = None) -> subprocess.CompletedProcess:
     """Run the crawl in a subprocess from the project root (where scrapy.cfg is)."""

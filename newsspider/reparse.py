@@ -28,17 +28,18 @@ from pipelines.store import Archive, decompress
 from pipelines.validate import problems
 
 BATCH = 200
-RESPONSE_COLUMNS = "r.id, r.url, r.final_url, r.status, r.headers, r.body, r.compression, r.fetched_at"
+RESPONSE_COLUMNS = "r.id, r.url, r.final_url, r.status, r.headers, r.body, r.compression, r.fetched_at, r.portal"
 
 
 def parse_response(job) -> Article | None:
     """Parse one stored response (already decompressed) into a valid, normalized article,
     or None. Top-level and free of connections, so a process pool can run it."""
-    url, final_url, status, headers, body, fetched_at, tz = job
+    url, final_url, status, headers, body, fetched_at, tz, portal_zone, portal = job
     headers = json.loads(headers or "{}")
-    raw = RawResponse(url, final_url or url, status, headers, body, fetched_at)
+    raw = RawResponse(url, final_url or url, status, headers, body, fetched_at, portal=portal)
     try:
-        fields = parse_article(body, final_url or url, content_type=headers.get("content-type"), tz=tz)
+        fields = parse_article(body, final_url or url, content_type=headers.get("content-type"), tz=tz,
+                               portal_zone=portal_zone)
     except NotHTML:
         return None
     except Exception:  # a parser error on this page: it stays as it was stored
@@ -48,13 +49,35 @@ def parse_response(job) -> Article | None:
     # the same rule as the crawl: the page is archived under the URL fetched, a
     # canonical pointing elsewhere is recorded, not obeyed
     settle_url(fields, final_url or url)
-    article = normalize_article(Article.from_fields(fields, raw), tz)
+    article = normalize_article(Article.from_fields(fields, raw, portal=portal), tz)
     return None if problems(article) else article
 
 
-def _job(conn, row, tz: str, zdicts: dict) -> tuple:
-    _rid, url, final_url, status, headers, blob, compression, fetched_at = row
-    return (url, final_url, status, headers, decompress(conn, blob, compression, zdicts), fetched_at, tz)
+def portal_zones(conn, tz: str) -> dict:
+    """portal name -> (its zone, the zone given to the parser as ``portal_zone``), as a
+    crawl of that portal parses: the registry's entry (of the archive's base URL), else
+    the zone recorded in ``portals``, else ``tz``."""
+    from newsspider.portals import known_portal
+
+    zones = {}
+    try:
+        rows = conn.execute("SELECT name, base_url, timezone FROM portals").fetchall()
+    except Exception:
+        rows = []
+    for name, base_url, recorded in rows:
+        entry = known_portal(base_url) if base_url else None
+        if entry is not None:
+            zones[name] = (entry.timezone, None if entry.profile else entry.timezone)
+        else:
+            zones[name] = (recorded or tz, None)
+    return zones
+
+
+def _job(conn, row, tz: str, zdicts: dict, zones: dict | None = None) -> tuple:
+    _rid, url, final_url, status, headers, blob, compression, fetched_at, portal = row
+    zone, portal_zone = (zones or {}).get(portal, (tz, None))
+    return (url, final_url, status, headers, decompress(conn, blob, compression, zdicts), fetched_at, zone,
+            portal_zone, portal)
 
 
 class _Parser:
@@ -93,11 +116,12 @@ def reparse_archive(path, tz: str = "America/New_York", log=print, workers: int 
               "failures_recovered": 0}
     parser = _Parser(workers)
     zdicts: dict = {}
+    zones = portal_zones(conn, tz)
     try:
         ids = [r[0] for r in conn.execute("SELECT id FROM articles ORDER BY id")]
         for start in range(0, len(ids), BATCH):
             batch = [(article_id, _article_responses(conn, article_id)) for article_id in ids[start:start + BATCH]]
-            parsed_all = iter(parser.map([_job(conn, row, tz, zdicts) for _, rows in batch for row in rows]))
+            parsed_all = iter(parser.map([_job(conn, row, tz, zdicts, zones) for _, rows in batch for row in rows]))
             conn.execute("BEGIN IMMEDIATE")
             try:
                 for article_id, rows in batch:
@@ -123,7 +147,7 @@ def reparse_archive(path, tz: str = "America/New_York", log=print, workers: int 
                   SELECT max(id) FROM responses WHERE url = f.url)
                 WHERE f.kind IN ('parse', 'validate') AND r.body IS NOT NULL""").fetchall()
         counts["responses_parsed"] += len(failed)
-        recovered = [a for a in parser.map([_job(conn, row, tz, zdicts) for row in failed]) if a is not None]
+        recovered = [a for a in parser.map([_job(conn, row, tz, zdicts, zones) for row in failed]) if a is not None]
     finally:
         parser.close()
     for article in recovered:

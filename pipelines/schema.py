@@ -23,8 +23,12 @@ queries read them):
   the last fetch, and ``next_due``, the revisit schedule.
 - ``runs``      one row per crawl, with Scrapy's final stats as JSON in ``stats``.
 - ``failures``  URLs the crawl gave up on: reason, attempts, when to retry.
-- ``archive_info`` key/value: which portal the archive holds (``portal``,
-  ``portal_kind`` real or sample, ``first_crawl``).
+- ``portals``   the portals the archive holds: name, title, base URL, time zone,
+  language, kind (real or sample), first crawl. ``articles``, ``runs``, ``failures``,
+  ``crawl_state`` and ``responses`` have a ``portal`` column: the portal's name.
+- ``archive_info`` key/value: the first portal the archive held (``portal``,
+  ``portal_kind`` real or sample, ``first_crawl``); an archive is of real portals or of
+  the sample portal, never both.
 - ``stream_entries`` the distributed mode's writer: each Redis Stream entry it applied
   (job, entry id), written in the same transaction as the entry's rows, so an entry
   delivered again after a crash between commit and acknowledgement is skipped.
@@ -50,7 +54,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Small columns first, the body last: SQLite stores a row's columns in order and spills a
 # long row into overflow pages, so a column after the body (section, byline, published)
@@ -59,6 +63,7 @@ SCHEMA_VERSION = 2
 ARTICLE_COLUMNS = {
     "id": int,
     "url": str,
+    "portal": str,     # the portal's name (``portals.name``; newsspider/portals.toml)
     "published": str,
     "updated": str,
     "section": str,
@@ -124,7 +129,7 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Databas
 def ensure_schema(db: sqlite_utils.Database) -> None:
     """Create or migrate the archive's tables, indexes and full-text index."""
     version = db.execute("PRAGMA user_version").fetchone()[0]
-    if version == SCHEMA_VERSION and db["fetches"].exists() and db["front_page_placements"].exists() \
+    if version == SCHEMA_VERSION and db["portals"].exists() and db["fetches"].exists() and db["front_page_placements"].exists() \
             and db.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_facets_credits_delete'").fetchone() \
             and db["stream_entries"].exists():
         return  # (v2 is unreleased: an archive of an early v2, before fetches or search, is completed below)
@@ -137,6 +142,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     _create_v2(db)
     _create_warc_v2(db)
     _create_search_v2(db)
+    _create_portals_v3(db)
     _create_stream_entries(db)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
@@ -158,6 +164,39 @@ def _create_v2(db: sqlite_utils.Database) -> None:
         if name not in columns:
             db["articles"].add_column(name, str)
     db["articles"].create_index(["reporter"], if_not_exists=True)
+
+
+PORTAL_TABLES = ("articles", "runs", "failures", "crawl_state", "responses")
+
+
+def _create_portals_v3(db: sqlite_utils.Database) -> None:
+    """v3: one archive, many portals. ``portals`` (name, title, base URL, zone, language,
+    kind, first crawl) and a ``portal`` column (the portal's name) in articles, runs,
+    failures, crawl_state and responses. An archive of one portal (v2) gets its portal's
+    row and every row its name (from ``archive_info.portal``): it keeps working as it did."""
+    db["portals"].create(
+        {"name": str, "title": str, "base_url": str, "timezone": str, "language": str,
+         "kind": str, "first_crawl": str},
+        pk="name", if_not_exists=True)
+    for table in PORTAL_TABLES:
+        if "portal" not in db[table].columns_dict:
+            db[table].add_column("portal", str)
+    info = archive_info(db.conn)
+    if info.get("portal"):
+        from newsspider.portals import known_portal, name_for_url
+
+        entry = known_portal(info["portal"])
+        name = entry.name if entry is not None else name_for_url(info["portal"])
+        db.execute("""INSERT OR IGNORE INTO portals (name, title, base_url, timezone, language, kind, first_crawl)
+                      VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                   [name, entry.title if entry else name, info["portal"], entry.timezone if entry else None,
+                    entry.language if entry else None, info.get("portal_kind", "real"), info.get("first_crawl")])
+        for table in PORTAL_TABLES:
+            db.execute(f"UPDATE {table} SET portal = ? WHERE portal IS NULL", [name])
+    db["articles"].create_index(["portal"], if_not_exists=True)
+    db["runs"].create_index(["portal", "id"], if_not_exists=True)
+    db["failures"].create_index(["portal", "next_retry"], if_not_exists=True)
+    db["crawl_state"].create_index(["portal"], if_not_exists=True)
 
 
 def _create_warc_v2(db: sqlite_utils.Database) -> None:
@@ -319,6 +358,7 @@ def _create_v1(db: sqlite_utils.Database) -> None:
     db["runs"].create(
         {
             "id": int,
+            "portal": str,        # the portal crawled (one run per portal, also in a crawl of several)
             "started": str,
             "finished": str,
             "spider": str,
@@ -365,6 +405,7 @@ def _create_v1(db: sqlite_utils.Database) -> None:
         {
             "id": int,
             "url": str,           # the URL requested
+            "portal": str,
             "final_url": str,     # after redirects
             "status": int,
             "fetched_at": str,
@@ -397,6 +438,7 @@ def _create_v1(db: sqlite_utils.Database) -> None:
     db["crawl_state"].create(
         {
             "url": str,
+            "portal": str,
             "etag": str,
             "last_modified": str,
             "last_fetched": str,
@@ -412,6 +454,7 @@ def _create_v1(db: sqlite_utils.Database) -> None:
     db["failures"].create(
         {
             "url": str,
+            "portal": str,
             "reason": str,
             "kind": str,          # http / network / parse / validate
             "status": int,

@@ -176,24 +176,40 @@ class Archive:
                        "front_pages_not_modified": 0}
         self.max_response_bytes = max_response_bytes
         self.max_run_bytes = max_run_bytes
+        # the portal rows are written for: the crawl's (claim_portal), or an item's own
+        self.portal: str | None = None
+        self._portal: str | None = None
 
     # -- runs ----------------------------------------------------------------------
-    def claim_portal(self, base_url: str, kind: str = "real") -> None:
-        """Record which portal the archive holds, on its first crawl (the crawl command
-        refuses a crawl of another portal into it, unless forced)."""
-        info = schema.archive_info(self.conn)
-        if "portal" in info:
-            return
+    def claim_portal(self, base_url: str, kind: str = "real", name: str | None = None, *,
+                     title: str | None = None, timezone: str | None = None, language: str | None = None) -> str:
+        """Record the portal this writer's rows are of (``portals``; ``archive_info`` on
+        the archive's first crawl, whose kind, real or sample, every later portal shares:
+        the crawl command checks). Returns its name, which every row written gets."""
+        from newsspider.portals import name_for_url
+
+        name = name or name_for_url(base_url)
         now = iso(utcnow())
-        self.conn.executemany("INSERT OR IGNORE INTO archive_info (key, value) VALUES (?, ?)",
-                              [("portal", base_url), ("portal_kind", kind), ("first_crawl", now)])
+        if "portal" not in schema.archive_info(self.conn):
+            self.conn.executemany("INSERT OR IGNORE INTO archive_info (key, value) VALUES (?, ?)",
+                                  [("portal", base_url), ("portal_kind", kind), ("first_crawl", now)])
+        self.conn.execute(
+            """INSERT INTO portals (name, title, base_url, timezone, language, kind, first_crawl)
+               VALUES (?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT(name) DO UPDATE SET title = coalesce(excluded.title, title),
+                 timezone = coalesce(excluded.timezone, timezone), language = coalesce(excluded.language, language)""",
+            [name, title or name, base_url, timezone, language, kind, now])
+        self.portal = self._portal = name
+        return name
 
     def start_run(self, spider: str, args: dict) -> int:
-        # Writers hold the archive's lock, so a run still marked running was killed.
-        self.conn.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
+        # Writers hold the archive's lock, so a run of this portal still marked running
+        # was killed (a crawl of several portals runs one writer per portal at once).
+        self.conn.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running' AND portal IS ?",
+                          [self.portal])
         cur = self.conn.execute(
-            "INSERT INTO runs (started, spider, args, status) VALUES (?, ?, ?, 'running')",
-            [iso(utcnow()), spider, json.dumps(args, ensure_ascii=False, sort_keys=True, default=str)],
+            "INSERT INTO runs (portal, started, spider, args, status) VALUES (?, ?, ?, ?, 'running')",
+            [self.portal, iso(utcnow()), spider, json.dumps(args, ensure_ascii=False, sort_keys=True, default=str)],
         )
         self.run_id = cur.lastrowid
         return self.run_id
@@ -259,6 +275,7 @@ class Archive:
             raise
 
     def _write_item(self, item) -> None:
+        self._portal = getattr(item, "portal", None) or self.portal
         if isinstance(item, Article):
             self._write_article(item)
         elif isinstance(item, NotModified):
@@ -306,10 +323,10 @@ class Archive:
             blob, method = self.compressor.compress(raw.body, sample=article)
         headers = {k: v for k, v in raw.headers.items() if k.lower() in KEPT_HEADERS}
         cur = self.conn.execute(
-            """INSERT INTO responses (url, final_url, status, fetched_at, headers, content_type, body,
+            """INSERT INTO responses (url, portal, final_url, status, fetched_at, headers, content_type, body,
                                       compression, raw_size, stored_size, sha256, run_id)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [raw.url, raw.final_url, raw.status, raw.fetched_at, json.dumps(headers, sort_keys=True),
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [raw.url, raw.portal or self._portal, raw.final_url, raw.status, raw.fetched_at, json.dumps(headers, sort_keys=True),
              headers.get("content-type") or headers.get("Content-Type"), blob, method,
              len(raw.body), len(blob or b""), sha, self.run_id],
         )
@@ -346,7 +363,7 @@ class Archive:
             "FROM articles WHERE url = ?", [a.url]
         ).fetchone()
         values = {
-            "url": a.url, "headline": a.headline, "body": a.body, "byline": a.byline,
+            "url": a.url, "portal": self._portal, "headline": a.headline, "body": a.body, "byline": a.byline,
             "reporter": a.reporter, "place": a.place, "timezone": a.timezone,
             "byline_parts": json.dumps(a.byline_parts, ensure_ascii=False),
             "published": a.published, "updated": a.updated, "section": a.section,
@@ -423,9 +440,9 @@ class Archive:
             exists = self.conn.execute("SELECT 1 FROM crawl_state WHERE url = ?", [key]).fetchone()
             if exists is None:
                 self.conn.execute(
-                    """INSERT INTO crawl_state (url, etag, last_modified, last_fetched, last_status,
-                                                last_sha256, lastmod, next_due) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-                    [key, *params, due])
+                    """INSERT INTO crawl_state (url, portal, etag, last_modified, last_fetched, last_status,
+                                                last_sha256, lastmod, next_due) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    [key, self._portal, *params, due])
             else:
                 # one-off runs (revisit=False) leave the revisit schedule as it was
                 self.conn.execute(
@@ -507,14 +524,14 @@ class Archive:
             delay = min(self.retry_base * 2 ** (attempts - 1), 7 * 86400)
             next_retry = iso(now + timedelta(seconds=delay))
         self.conn.execute(
-            """INSERT INTO failures (url, reason, kind, status, permanent, attempts, first_failed,
+            """INSERT INTO failures (url, portal, reason, kind, status, permanent, attempts, first_failed,
                                      last_attempt, next_retry, last_run)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT(url) DO UPDATE SET reason = excluded.reason, kind = excluded.kind,
                  status = excluded.status, permanent = excluded.permanent, attempts = excluded.attempts,
                  last_attempt = excluded.last_attempt, next_retry = excluded.next_retry,
                  last_run = excluded.last_run""",
-            [f.url, f.reason, f.kind, f.status, int(f.permanent), attempts,
+            [f.url, self._portal, f.reason, f.kind, f.status, int(f.permanent), attempts,
              row[1] if row else iso(now), iso(now), next_retry, self.run_id],
         )
         self.counts["failures"] += 1
@@ -540,7 +557,15 @@ def _read_only(path):
         return None
 
 
-def retry_candidates(path, now: datetime | None = None) -> list[str]:
+def _of_portal(db, table: str, portal: str | None) -> tuple[str, list]:
+    """The SQL condition (and its parameter) for the rows of one portal: all rows when
+    ``portal`` is None or the archive predates portals."""
+    if portal is None or "portal" not in db[table].columns_dict:
+        return "1", []
+    return "portal = ?", [portal]
+
+
+def retry_candidates(path, now: datetime | None = None, portal: str | None = None) -> list[str]:
     """URLs whose failure is due for another try (the spider schedules them first)."""
     db = _read_only(path)
     if db is None:
@@ -548,16 +573,17 @@ def retry_candidates(path, now: datetime | None = None) -> list[str]:
     try:
         if "failures" not in db.table_names():
             return []
+        where, params = _of_portal(db, "failures", portal)
         rows = db.execute(
-            "SELECT url FROM failures WHERE next_retry IS NOT NULL AND next_retry <= ? ORDER BY next_retry",
-            [iso(now or utcnow())],
+            f"SELECT url FROM failures WHERE next_retry IS NOT NULL AND next_retry <= ? AND {where} "
+            "ORDER BY next_retry", [iso(now or utcnow()), *params],
         ).fetchall()
         return [r[0] for r in rows]
     finally:
         db.close()
 
 
-def failures_waiting(path, now: datetime | None = None) -> set[str]:
+def failures_waiting(path, now: datetime | None = None, portal: str | None = None) -> set[str]:
     """Failed URLs not to request yet: their retry is not due, or they were given up."""
     db = _read_only(path)
     if db is None:
@@ -565,13 +591,31 @@ def failures_waiting(path, now: datetime | None = None) -> set[str]:
     try:
         if "failures" not in db.table_names():
             return set()
+        where, params = _of_portal(db, "failures", portal)
         return {r[0] for r in db.execute(
-            "SELECT url FROM failures WHERE next_retry IS NULL OR next_retry > ?", [iso(now or utcnow())])}
+            f"SELECT url FROM failures WHERE (next_retry IS NULL OR next_retry > ?) AND {where}",
+            [iso(now or utcnow()), *params])}
     finally:
         db.close()
 
 
-def crawl_states(path) -> dict[str, tuple]:
+def portal_named(path, base_url: str) -> str | None:
+    """The name the archive gives the portal at ``base_url`` (``portals``), if it holds it."""
+    db = _read_only(path)
+    if db is None:
+        return None
+    try:
+        if "portals" not in db.table_names():
+            return None
+        for name, url in db.execute("SELECT name, base_url FROM portals"):
+            if fold(url) == fold(base_url):
+                return name
+        return None
+    finally:
+        db.close()
+
+
+def crawl_states(path, portal: str | None = None) -> dict[str, tuple]:
     """url -> (etag, last_modified, next_due, lastmod, last_fetched) for every URL fetched before."""
     db = _read_only(path)
     if db is None:
@@ -579,13 +623,24 @@ def crawl_states(path) -> dict[str, tuple]:
     try:
         if "crawl_state" not in db.table_names():
             return {}
+        where, params = _of_portal(db, "crawl_state", portal)
         return {r[0]: r[1:] for r in db.execute(
-            "SELECT url, etag, last_modified, next_due, lastmod, last_fetched FROM crawl_state")}
+            f"SELECT url, etag, last_modified, next_due, lastmod, last_fetched FROM crawl_state WHERE {where}",
+            params)}
     finally:
         db.close()
 
 
 # --------------------------------------------------------------------------- the pipeline
+
+def portal_kind(base_url: str, entry, settings) -> str:
+    """``sample`` for the bundled sample portal (an entry of the sample registry, or
+    SAMPLE_PORTAL_URL), else ``real``."""
+    if entry is not None:
+        return entry.kind
+    sample = settings.get("SAMPLE_PORTAL_URL")
+    return "sample" if sample and fold(base_url) == fold(sample) else "real"
+
 
 class StorePipeline:
     """Item pipeline around ``Archive``: batches items, records the run and its stats."""
@@ -643,9 +698,18 @@ class StorePipeline:
                 if k in getattr(spider, "argument_names", ()) and v is not None}
         base_url = getattr(spider, "base_url", None)
         if base_url:
-            sample = self.crawler.settings.get("SAMPLE_PORTAL_URL")
-            kind = "sample" if sample and fold(base_url) == fold(sample) else "real"
-            self.archive.claim_portal(base_url, kind)
+            settings = self.crawler.settings
+            entry = getattr(spider, "portal_entry", None)
+            if entry is None:  # a spider of the archive's other kinds (wayback): the registry's entry
+                from newsspider import portals
+
+                entry = portals.for_settings(settings).for_url(base_url)
+            name = (getattr(spider, "portal_name", None) or (entry.name if entry else None)
+                    or portal_named(self.path, base_url))
+            self.archive.claim_portal(base_url, portal_kind(base_url, entry, settings), name,
+                                      title=entry.title if entry else None,
+                                      timezone=entry.timezone if entry else getattr(spider, "tz", None),
+                                      language=entry.language if entry else None)
         run_id = self.archive.start_run(spider.name, args)
         self.crawler.stats.set_value("newsspider/run_id", run_id)
         log.info("archive %s, run %d", self.path, run_id)

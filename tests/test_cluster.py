@@ -20,6 +20,7 @@ import pytest
 import redis
 
 from newsspider.cluster import RedisServer, redis_server_binary, wire
+from newsspider.cluster.keys import Keys
 from newsspider.cluster.local import LocalCluster
 from newsspider.items import Article, Failure, FrontPage, NotModified, RawResponse
 from newsspider.localcrawl import run_crawl
@@ -188,8 +189,8 @@ def test_writer_skips_an_entry_committed_before_a_crash_and_takes_over_a_dead_wr
     second.open()  # takes over what the dead one left pending
     while second.step():
         pass
-    server.set(keys.finished, "1")
-    assert second.finished()
+    server.set(keys.for_portal("x.test").finished, "1")  # the crawlers' word: the frontier is done
+    assert list(second.spec) == ["x.test"] and second.finished()
     second.finish()
     second.close()
     assert (second.written, second.skipped) == (2, 4)
@@ -219,8 +220,9 @@ def cluster_crawl(redis_url, server, archive, tmp, *, workers=2, kill=None, writ
         killed = {}
         if kill == "crawler":
             # the moment it holds requests (leased, not yet done) and items are being written
-            wait_for(lambda: client.hlen("newsspider:leases:w0") > 0 and applied(archive) >= 3, what="w0 mid-run")
-            killed["leases"] = client.hlen("newsspider:leases:w0")
+            leases = Keys().for_portal("usbanglanews.test").leases("w0")
+            wait_for(lambda: client.hlen(leases) > 0 and applied(archive) >= 3, what="w0 mid-run")
+            killed["leases"] = client.hlen(leases)
             assert cluster.crawlers["w0"].poll() is None
             cluster.crawlers["w0"].send_signal(signal.SIGKILL)
             cluster.crawlers["w0"].wait()
@@ -320,8 +322,8 @@ def test_three_workers_together_keep_the_portals_delay_and_concurrency(fresh_red
             cluster.start_writer()
             codes = cluster.wait(timeout=240)
             assert set(codes.values()) == {0}, codes
-        access = sorted(server.access)
-    assert {host for _, _, host, *_ in access} == {"usbanglanews.test"}
+        access = sorted(server.spans)  # (arrived, answered, host, path)
+    assert {host for _, _, host, _ in access} == {"usbanglanews.test"}
     assert len(access) > 20
     # open at once: at most 2 (a request counts from its arrival to its answer)
     events = sorted([(a, 1) for a, *_ in access] + [(b, -1) for _, b, *_ in access])

@@ -446,12 +446,21 @@ def test_make_demo_writes_the_demo_archive_under_the_sample_portals_own_name(tmp
         busy.close()
     assert first.returncode == 0 and second.returncode == 0, first.stderr.decode()[-2000:]
     assert not (tmp_path / "data" / "archive.db").exists()
-    urls = [r["url"] for r in rows(demo, "SELECT url FROM articles")]
-    assert urls and all(u.startswith("http://usbanglanews.test/news/") for u in urls)
-    runs = rows(demo, "SELECT articles_new, pages_fetched FROM runs ORDER BY id")
-    assert runs[1]["articles_new"] == 0 and runs[1]["pages_fetched"] < runs[0]["pages_fetched"] / 3
+    # the sample registry's three portals, each under its own .test name
+    by_portal = {r["portal"]: r["urls"].split(" ") for r in rows(
+        demo, "SELECT a.portal, group_concat(a.url, ' ') AS urls FROM articles a GROUP BY 1")}
+    bases = {r["name"]: r["base_url"] for r in rows(demo, "SELECT name, base_url FROM portals")}
+    assert set(by_portal) == set(bases) == {"usbanglanews", "londonbangla", "dhakadaily"}
+    for name, urls in by_portal.items():
+        assert urls and all(u.startswith(bases[name] + "news/") and ".test/" in u for u in urls)
+    runs = rows(demo, "SELECT portal, articles_new, pages_fetched FROM runs ORDER BY id")
+    assert len(runs) == 6 and [r["portal"] for r in runs[:3]] == [r["portal"] for r in runs[3:]]
+    for one, two in zip(runs[:3], runs[3:]):
+        assert two["articles_new"] == 0 and two["pages_fetched"] < one["pages_fetched"] / 3
     info = dict((r["key"], r["value"]) for r in rows(demo, "SELECT * FROM archive_info"))
     assert info == {**info, "portal": "http://usbanglanews.test/", "portal_kind": "sample"}
+    said = first.stdout.decode()
+    assert "Dhaka Daily (sample)" in said and "dates in Asia/Dhaka" in said
 
 
 def test_make_browse_opens_the_real_archive_when_there_is_one_else_the_demo():

@@ -36,53 +36,106 @@ CLUSTER_SETTINGS = {
 }
 
 
-def seed(redis_url: str, archive_path: str | None, base_url: str, *, prefix: str = DEFAULT_PREFIX,
-         args: dict | None = None) -> str:
-    """Start a new job: clear the prefix's keys and copy the archive's state into Redis.
-    Returns the job's id."""
+def job_targets(spargs: dict, settings=None) -> list:
+    """The portals of a job, as ``scrapy crawl portal`` picks them: ``portal=NAME``,
+    ``a,b`` or ``all`` from the registry (``PORTALS_FILE``), else ``base_url``."""
+    from scrapy.utils.project import get_project_settings
+
+    from newsspider.commands.crawl import crawl_targets
+    from newsspider.spiders.portal import PortalSpider
+
+    return crawl_targets(PortalSpider, spargs, settings or get_project_settings())
+
+
+def seed(redis_url: str, archive_path: str | None, base_url: str | None = None, *, prefix: str = DEFAULT_PREFIX,
+         args: dict | None = None, settings=None) -> str:
+    """Start a new job: clear the prefix's keys and copy each portal's state from the
+    archive (read-only) into Redis. ``args``: the spider's arguments (``portal=all``, ...);
+    ``base_url``: a portal by its address. Returns the job's id."""
     from newsspider.cluster import wire
     from newsspider.cluster.frontier import redis_client
-    from pipelines.store import crawl_states, failures_waiting, retry_candidates
+    from newsspider.spiders.portal import PortalSpider
+    from pipelines.store import crawl_states, failures_waiting, portal_named, retry_candidates
+    from scrapy.utils.project import get_project_settings
 
+    settings = settings or get_project_settings()
+    spargs = dict(args or {})
+    if base_url:
+        spargs["base_url"] = base_url
+    error = PortalSpider.argument_error(spargs, settings)
+    if error:
+        raise ValueError(error)
+    targets = job_targets(spargs, settings)
     server = redis_client(redis_url)
     keys = Keys(prefix)
-    live = [m.decode() for m in server.smembers(keys.workers) if server.exists(keys.alive(m.decode()))]
+    old = [m.decode() for m in server.smembers(keys.job_portals)]
+    live = [w for p in old for w in map(bytes.decode, server.smembers(keys.for_portal(p).workers))
+            if server.exists(keys.for_portal(p).alive(w))]
     if live or server.exists(keys.writer):
         raise RuntimeError(f"a job is running under {prefix} ({len(live)} live crawlers"
                            f"{', a writer' if server.exists(keys.writer) else ''}); not seeding a new one")
-    if server.xlen(keys.items) if server.exists(keys.items) else 0:
+    if server.exists(keys.items) and server.xlen(keys.items):
         raise RuntimeError(f"the Stream {keys.items} still holds entries for the writer: run the writer first")
     for key in keys.all_job_keys(server):
         server.delete(key)
     job = uuid.uuid4().hex
-    states = crawl_states(archive_path) if archive_path else {}
+    portals = []
     pipe = server.pipeline(transaction=False)
-    for i, (url, state) in enumerate(states.items()):
-        pipe.hset(keys.state, url, wire.dumps(list(state)))
-        if i % 1000 == 999:
-            pipe.execute()
-    waiting = failures_waiting(archive_path) if archive_path else set()
-    if waiting:
-        pipe.sadd(keys.waiting, *waiting)
-    due = retry_candidates(archive_path) if archive_path else []
-    if due:
-        pipe.rpush(keys.retry, *due)
-    pipe.set(keys.job_base_url, base_url)
-    pipe.set(keys.job_args, json.dumps(args or {}))
+    for target in targets:
+        # the archive's name for this portal (an archive made before the registry named it
+        # by its host), as the spider of a single-process crawl finds it
+        name = (target.entry.name if target.entry else None) or \
+            (archive_path and portal_named(archive_path, target.base_url)) or target.name
+        pk = keys.for_portal(name)
+        for i, (url, state) in enumerate((crawl_states(archive_path, name) if archive_path else {}).items()):
+            pipe.hset(pk.state, url, wire.dumps(list(state)))
+            if i % 1000 == 999:
+                pipe.execute()
+        waiting = failures_waiting(archive_path, portal=name) if archive_path else set()
+        if waiting:
+            pipe.sadd(pk.waiting, *waiting)
+        due = retry_candidates(archive_path, portal=name) if archive_path else []
+        if due:
+            pipe.rpush(pk.retry, *due)
+        entry = target.entry
+        portal_settings = dict(target.settings)
+        if entry is not None and settings.get("PORTALS_FILE"):
+            # the crawlers read the same registry (a path inside the project, which every
+            # machine has at the same version)
+            registry = Path(settings.get("PORTALS_FILE")).resolve()
+            root = Path(__file__).resolve().parents[2]
+            portal_settings["PORTALS_FILE"] = str(registry.relative_to(root) if registry.is_relative_to(root) else registry)
+        portals.append({"name": name, "base_url": target.base_url, "spargs": target.spargs,
+                        "settings": portal_settings, "kind": getattr(entry, "kind", None),
+                        "title": getattr(entry, "title", None), "timezone": getattr(entry, "timezone", None),
+                        "language": getattr(entry, "language", None)})
+        pipe.sadd(keys.job_portals, name)
+    pipe.set(f"{keys.job}:spec", json.dumps(portals, default=list))
     pipe.set(keys.job, job)  # last: a job is there once all of it is
     pipe.execute()
     return job
 
 
-def crawler_settings(redis_url: str, prefix: str = DEFAULT_PREFIX, extra: dict | None = None):
+def job_spec(server, keys: Keys) -> list[dict]:
+    return json.loads(server.get(f"{keys.job}:spec") or b"[]")
+
+
+def crawler_settings(redis_url: str, prefix: str = DEFAULT_PREFIX, extra: dict | None = None, portal: dict | None = None):
+    """A crawler's settings: the project's, its portal's (at 'spider' priority, as
+    ``scrapy crawl`` applies them), the distributed mode's, and ``-s`` last."""
     from scrapy.utils.project import get_project_settings
 
     settings = get_project_settings()
+    for name, value in ((portal or {}).get("settings") or {}).items():
+        settings.set(name, value, priority="spider")
     settings.set("CLUSTER_REDIS_URL", redis_url, priority="cmdline")
     settings.set("CLUSTER_PREFIX", prefix, priority="cmdline")
+    if portal:
+        settings.set("CLUSTER_PORTAL", portal["name"], priority="cmdline")
     for name, value in CLUSTER_SETTINGS.items():
         settings.set(name, value, priority="cmdline")
     settings.set("JOBDIR", None, priority="cmdline")
+    settings.set("ARCHIVE_PATH", "", priority="cmdline")  # a crawler never opens the archive
     for name, value in (extra or {}).items():
         settings.set(name, value, priority="cmdline")
     if settings.getbool("CLUSTER_POLITENESS", True):
@@ -94,8 +147,9 @@ def crawler_settings(redis_url: str, prefix: str = DEFAULT_PREFIX, extra: dict |
 
 
 def run_crawler(redis_url: str, prefix: str = DEFAULT_PREFIX, extra: dict | None = None) -> int:
-    """One crawler process of the job: ``scrapy``'s engine with the shared frontier."""
-    from scrapy.crawler import CrawlerProcess
+    """One crawler process of the job: a Scrapy engine per portal of the job (at that
+    portal's own settings), each on the portal's shared frontier."""
+    from scrapy.crawler import Crawler, CrawlerProcess
 
     from newsspider.cluster.frontier import redis_client
     from newsspider.spiders.portal import PortalSpider
@@ -105,17 +159,30 @@ def run_crawler(redis_url: str, prefix: str = DEFAULT_PREFIX, extra: dict | None
     if not server.get(keys.job):
         print(f"newsspider: no job under {prefix} on {redis_url}: run the seeding step first", flush=True)
         return 2
-    base_url = server.get(keys.job_base_url).decode()
-    args = json.loads(server.get(keys.job_args) or b"{}")
-    process = CrawlerProcess(crawler_settings(redis_url, prefix, extra))
-    crawler = process.create_crawler(PortalSpider)
-    process.crawl(crawler, base_url=base_url, **args)
+    spec = job_spec(server, keys)
+    base = crawler_settings(redis_url, prefix, extra)
+    process = CrawlerProcess(base)
+    crawlers = []
+    worker = (extra or {}).get("CLUSTER_WORKER_ID") or None
+    for portal in spec:
+        settings = crawler_settings(redis_url, prefix, extra, portal)
+        if worker is None:
+            from newsspider.cluster.frontier import worker_id
+
+            worker = worker_id()
+        settings.set("CLUSTER_WORKER_ID", worker, priority="cmdline")  # one id for the process, per portal's keys
+        # the first crawler installs the reactor (as CrawlerProcess.create_crawler does)
+        crawler = Crawler(PortalSpider, settings, init_reactor=not crawlers)
+        process._initialized_reactor = True
+        process.crawl(crawler, **portal["spargs"])
+        crawlers.append((portal["name"], crawler))
     process.start()
     if process.bootstrap_failed:
         return 1
-    stats = crawler.stats.get_stats()
-    print(f"crawler {stats.get('newsspider/cluster/worker', '')}: {stats.get('downloader/response_count', 0)} pages, "
-          f"{stats.get('newsspider/cluster/pushed/Article', 0)} articles pushed", flush=True)
+    for name, crawler in crawlers:
+        stats = crawler.stats.get_stats()
+        print(f"crawler {worker} portal {name}: {stats.get('downloader/response_count', 0)} pages, "
+              f"{stats.get('newsspider/cluster/pushed/Article', 0)} articles pushed", flush=True)
     return 0
 
 

@@ -23,7 +23,9 @@ def main(argv=None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("seed", help="start a job: the archive's crawl state and due retries into Redis")
     s.add_argument("--archive", default="data/archive.db")
-    s.add_argument("--base-url", required=True)
+    s.add_argument("--portal", help="portals of the registry: NAME, NAME,NAME or all (as scrapy crawl's -a portal=)")
+    s.add_argument("--base-url", help="or a portal by its address")
+    s.add_argument("--portals-file", help="the registry (PORTALS_FILE; default newsspider/portals.toml)")
     c = sub.add_parser("crawl", help="one crawler process (run as many as wanted, on any machine)")
     c.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="a Scrapy setting")
     w = sub.add_parser("writer", help="the one writer: the Stream into the archive")
@@ -33,7 +35,17 @@ def main(argv=None) -> int:
                    help="the writer's Redis lock expires this long after a writer died")
     args = ap.parse_args(argv)
     if args.cmd == "seed":
-        job = seed(args.redis, args.archive, args.base_url, prefix=args.prefix)
+        from scrapy.utils.project import get_project_settings
+
+        settings = get_project_settings()
+        if args.portals_file:
+            settings.set("PORTALS_FILE", args.portals_file, priority="cmdline")
+        try:
+            job = seed(args.redis, args.archive, args.base_url, prefix=args.prefix,
+                       args={"portal": args.portal} if args.portal else None, settings=settings)
+        except (ValueError, RuntimeError) as exc:
+            print(f"newsspider: {exc}", file=sys.stderr)
+            return 2
         print(f"job {job} seeded under {args.prefix}", flush=True)
         return 0
     if args.cmd == "crawl":

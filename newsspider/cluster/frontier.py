@@ -42,7 +42,7 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 
 from newsspider.cluster import wire
-from newsspider.cluster.keys import Keys
+from newsspider.cluster.keys import keys_of
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,14 @@ redis.call('ZREM', KEYS[1], r[1])
 local id = redis.call('INCR', KEYS[3])
 redis.call('HSET', KEYS[2], id, r[2] .. ':' .. r[1])
 return {id, r[1]}
+"""
+# Claim the request's key in the seen set and queue it, in one step: a worker killed
+# between the two would leave a key claimed and its request nowhere (and the parent's
+# lease, queued again, would find its child "seen" and never queue it).
+CLAIM_AND_QUEUE = """
+if ARGV[1] ~= '' and redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+return 1
 """
 # Put a dead worker's leases back in the queue (only if it is still dead).
 RECLAIM = """
@@ -95,7 +103,7 @@ class ClusterScheduler(Scheduler):
         url = s.get("CLUSTER_REDIS_URL")
         if not url:
             raise ValueError("ClusterScheduler needs CLUSTER_REDIS_URL")
-        keys = Keys(s.get("CLUSTER_PREFIX") or "newsspider")
+        keys = keys_of(s)
         server = redis_client(url)
         server.ping()
         inst = cls(server=server, persist=True, queue_key=keys.requests,
@@ -108,6 +116,7 @@ class ClusterScheduler(Scheduler):
         inst.lease_ttl_ms = int(s.getfloat("CLUSTER_LEASE_SECONDS", 5) * 1000)
         inst.leased: dict[int, bytes] = {}
         inst._pop = server.register_script(POP_AND_LEASE)
+        inst._queue = server.register_script(CLAIM_AND_QUEUE)
         inst._reclaim = server.register_script(RECLAIM)
         inst._idle = server.register_script(GLOBAL_IDLE)
         inst._loop = None
@@ -182,6 +191,31 @@ class ClusterScheduler(Scheduler):
         return back
 
     # -- the queue -----------------------------------------------------------------
+    def enqueue_request(self, request):
+        """scrapy-redis' duplicate filter and queue, as one step; an article request is
+        known by its canonical key (``meta["article_key"]``), others by scrapy-redis'
+        request fingerprint unless ``dont_filter``. The key is claimed once: taken out of
+        the request, so its retries and redirects (copies of it) are queued as they are."""
+        key = request.meta.pop("article_key", None)
+        if key:
+            fingerprint = f"article:{key}"
+        elif not request.dont_filter:
+            fingerprint = self.df.request_fingerprint(request)
+        else:
+            fingerprint = ""
+        queued = self._queue(keys=[self.keys.requests, self.keys.seen],
+                             args=[fingerprint, -request.priority, self.queue._encode_request(request)])
+        if not queued:
+            self.df.log(request, self.spider)
+            if key and self.stats and request.meta.get("source"):
+                # another worker asked for it: not a request of this one's
+                self.stats.inc_value(f"newsspider/requested/{request.meta['source']}", -1)
+                self.stats.inc_value("newsspider/cluster/seen_elsewhere")
+            return False
+        if self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis", spider=self.spider)
+        return True
+
     def next_request(self):
         got = self._pop(keys=[self.keys.requests, self.keys.leases(self.worker), self.keys.lease_seq])
         if not got:
@@ -209,7 +243,7 @@ class Frontier:
         self.crawler = crawler
         self.spider = spider
         s = crawler.settings
-        self.keys = Keys(s.get("CLUSTER_PREFIX") or "newsspider")
+        self.keys = keys_of(s)
         self.server = redis_client(s.get("CLUSTER_REDIS_URL"))
         self.idle_seconds = s.getfloat("CLUSTER_IDLE_SECONDS", 1.0)
         self.idle_since: float | None = None
@@ -229,11 +263,6 @@ class Frontier:
         return [u.decode() for u in self.server.lrange(self.keys.retry, 0, -1)]
 
     # -- who does what -------------------------------------------------------------
-    def first_sight(self, key: str) -> bool:
-        """Has no worker asked for this article yet? (Its canonical key, in scrapy-redis'
-        duplicate-filter set.)"""
-        return bool(self.server.sadd(self.keys.seen, f"article:{key}"))
-
     def claim_start(self) -> bool:
         """The one worker that runs discovery's start (robots.txt, sitemaps, due retries);
         taken over when the one that had it died before it was done."""
@@ -287,6 +316,7 @@ class Frontier:
             if isinstance(out, Request):
                 self.crawler.engine.crawl(out)
             else:  # a Failure of a refused retry: straight onto the Stream
+                out.portal = getattr(self.spider, "portal_name", None)
                 self.server.xadd(self.keys.items, {b"d": wire.pack_item(out)})
         self.start_done()
 
@@ -297,7 +327,7 @@ class PushPipeline:
     def __init__(self, crawler):
         s = crawler.settings
         self.crawler = crawler
-        self.keys = Keys(s.get("CLUSTER_PREFIX") or "newsspider")
+        self.keys = keys_of(s)
         self.server = redis_client(s.get("CLUSTER_REDIS_URL"))
         self.max_len = s.getint("CLUSTER_STREAM_MAX_ENTRIES", 20_000)
 
@@ -308,6 +338,11 @@ class PushPipeline:
         return pipe
 
     def push(self, item) -> None:
+        # the writer keeps one run per portal of the job: each item names its portal
+        portal = getattr(self.crawler.spider, "portal_name", None)
+        for part in (item, getattr(item, "raw", None)):
+            if part is not None and getattr(part, "portal", None) is None and hasattr(part, "portal"):
+                part.portal = portal
         self.server.xadd(self.keys.items, {b"d": wire.pack_item(item)})
         self.crawler.stats.inc_value(f"newsspider/cluster/pushed/{type(item).__name__}")
 

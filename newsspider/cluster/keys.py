@@ -1,19 +1,21 @@
-"""The Redis keys of one distributed crawl ("job"), all under one prefix.
+"""The Redis keys of one distributed crawl ("job") of one or more portals, under one prefix.
 
-``<prefix>:requests``   scrapy-redis' priority queue (the shared frontier)
-``<prefix>:seen``       scrapy-redis' duplicate filter, also the articles' canonical keys
+The job's own keys:
+``<prefix>:job``        the job's id (made by the seeding step), ``:job:portals`` its portals
 ``<prefix>:items``      the Stream of items for the one writer (group ``writer``)
-``<prefix>:job``        the job's id (made by the seeding step) and its portal in ``:job:*``
-``<prefix>:state``      hash: canonical URL -> crawl state (validators, next_due, ...)
-``<prefix>:waiting``    set: failed URLs whose retry is not due
-``<prefix>:retry``      list: URLs whose failure is due for a retry
-``<prefix>:started``    set once by the worker that runs discovery's start
-``<prefix>:listings``   set once by the worker that starts the listing pages
-``<prefix>:finished``   set when the frontier is empty and nothing is leased
-``<prefix>:workers``    set of worker ids; ``:alive:<id>`` (expires), ``:leases:<id>`` (hash)
-``<prefix>:stats:<id>`` a worker's final counts (hash)
-``<prefix>:polite:<host>`` the shared politeness limiter of one host
 ``<prefix>:writer``     the writer's lock (expires)
+``<prefix>:refused``    Stream entries the writer refused (not items of ours), with the reason
+
+Each portal's, under ``<prefix>:p:<portal>``:
+``:requests``   scrapy-redis' priority queue (the shared frontier)
+``:seen``       scrapy-redis' duplicate filter, also the articles' canonical keys
+``:state``      hash: canonical URL -> crawl state (validators, next_due, ...), seeded
+``:waiting``    set: failed URLs whose retry is not due; ``:retry`` list: those due
+``:started``    the worker that runs discovery's start, then ``done``
+``:listings``   set once the listing pages were started; ``:finished`` once all is done
+``:workers``    set of worker ids; ``:alive:<id>`` (expires), ``:leases:<id>`` (hash),
+                ``:stats:<id>`` (a worker's final counts)
+and ``<prefix>:polite:<host>``, the shared politeness limiter of one host.
 """
 
 from __future__ import annotations
@@ -22,15 +24,17 @@ DEFAULT_PREFIX = "newsspider"
 
 
 class Keys:
-    def __init__(self, prefix: str = DEFAULT_PREFIX):
-        self.prefix = prefix
-        p = prefix
+    def __init__(self, prefix: str = DEFAULT_PREFIX, portal: str | None = None):
+        """The job's keys, and with ``portal`` that portal's."""
+        self.job_prefix = prefix
+        self.portal = portal
+        self.prefix = p = f"{prefix}:p:{portal}" if portal else prefix
+        self.job_portals = f"{prefix}:job:portals"
+        self.refused = f"{prefix}:refused"
         self.requests = f"{p}:requests"
         self.seen = f"{p}:seen"
-        self.items = f"{p}:items"
-        self.job = f"{p}:job"
-        self.job_base_url = f"{p}:job:base_url"
-        self.job_args = f"{p}:job:args"
+        self.items = f"{prefix}:items"
+        self.job = f"{prefix}:job"
         self.state = f"{p}:state"
         self.waiting = f"{p}:waiting"
         self.retry = f"{p}:retry"
@@ -39,7 +43,7 @@ class Keys:
         self.finished = f"{p}:finished"
         self.workers = f"{p}:workers"
         self.lease_seq = f"{p}:lease-seq"
-        self.writer = f"{p}:writer"
+        self.writer = f"{prefix}:writer"
         self.group = "writer"
 
     def alive(self, worker: str) -> str:
@@ -52,7 +56,15 @@ class Keys:
         return f"{self.prefix}:stats:{worker}"
 
     def polite(self, host: str) -> str:
-        return f"{self.prefix}:polite:{host}"
+        return f"{self.job_prefix}:polite:{host}"  # per host, whichever portal of the job
+
+    def for_portal(self, portal: str) -> "Keys":
+        return Keys(self.job_prefix, portal)
 
     def all_job_keys(self, server) -> list:
-        return list(server.scan_iter(match=f"{self.prefix}:*", count=1000))
+        return list(server.scan_iter(match=f"{self.job_prefix}:*", count=1000))
+
+
+def keys_of(settings) -> Keys:
+    """A crawler's keys: its job's prefix and its portal (``CLUSTER_PORTAL``)."""
+    return Keys(settings.get("CLUSTER_PREFIX") or DEFAULT_PREFIX, settings.get("CLUSTER_PORTAL") or None)

@@ -34,8 +34,16 @@ class LocalCluster:
     def _cmd(self, *args) -> list[str]:
         return [sys.executable, "-m", "newsspider.cluster", "--redis", self.redis_url, "--prefix", self.prefix, *args]
 
-    def seed(self) -> str:
-        return seed(self.redis_url, str(self.archive), self.base_url, prefix=self.prefix)
+    def seed(self, args: dict | None = None, portals_file: str | None = None) -> str:
+        """A new job: ``base_url`` (the constructor's), or the portals ``args`` name
+        (``{"portal": "all"}``) in the registry ``portals_file``."""
+        from scrapy.utils.project import get_project_settings
+
+        settings = get_project_settings()
+        if portals_file:
+            settings.set("PORTALS_FILE", str(portals_file), priority="cmdline")
+        return seed(self.redis_url, str(self.archive), None if args else self.base_url, prefix=self.prefix,
+                    args=args, settings=settings)
 
     def start_crawler(self, name: str, **settings) -> subprocess.Popen:
         sets = {**self.settings, "CLUSTER_WORKER_ID": name, **settings}

@@ -22,7 +22,7 @@ import uuid
 from urllib.parse import urlsplit
 
 from newsspider.cluster.frontier import redis_client
-from newsspider.cluster.keys import Keys
+from newsspider.cluster.keys import keys_of
 
 # -> 0 when the permit is granted, else how many ms to wait before asking again
 ACQUIRE = """
@@ -43,7 +43,7 @@ TOKEN = "newsspider_polite"
 class SharedPoliteness:
     def __init__(self, crawler):
         s = crawler.settings
-        self.keys = Keys(s.get("CLUSTER_PREFIX") or "newsspider")
+        self.keys = keys_of(s)
         self.server = redis_client(s.get("CLUSTER_REDIS_URL"))
         spider = crawler.spider
         self.delay_ms = int(1000 * float(getattr(spider, "download_delay", s.getfloat("DOWNLOAD_DELAY"))))

@@ -62,7 +62,7 @@ class Writer:
         s = settings or {}
         self.settings = settings
         self.exit_status = 0
-        self.archive = None
+        self.archives: dict = {}
         self._archive_args = dict(
             retry_base=float(s.get("FAILURE_RETRY_BASE_SECONDS", 3600)),
             max_permanent_attempts=int(s.get("FAILURE_MAX_ATTEMPTS_PERMANENT", 3)),
@@ -89,38 +89,47 @@ class Writer:
         if self.server.get(self.keys.writer) == self.token.encode():
             self.server.delete(self.keys.writer)
 
-    # -- the run -------------------------------------------------------------------
+    # -- the runs ------------------------------------------------------------------
     def open(self) -> None:
+        """One ``Archive`` and one run per portal of the job (as a crawl of several
+        portals keeps them); a writer restarted for the job goes on with those runs."""
+        from newsspider.cluster import job_spec
+        from newsspider.settings import SAMPLE_PORTAL_URL
+        from newsspider.urls import fold
+
         job = self.server.get(self.keys.job)
         if not job:
             raise RuntimeError(f"no job in Redis under {self.keys.prefix}: run the seeding step first")
         self.job = job.decode()
-        base_url = (self.server.get(self.keys.job_base_url) or b"").decode()
-        self.archive = self._Archive(self.archive_path, **self._archive_args)
-        conn = self.archive.conn
+        self.spec = {p["name"]: p for p in job_spec(self.server, self.keys)}
+        self.archives = {}
+        for name, portal in self.spec.items():
+            archive = self._Archive(self.archive_path, **self._archive_args)
+            self.archives[name] = archive
+            conn = archive.conn
+            kind = portal.get("kind") or ("sample" if fold(portal["base_url"]) == fold(SAMPLE_PORTAL_URL) else "real")
+            archive.claim_portal(portal["base_url"], kind, name, title=portal.get("title"),
+                                 timezone=portal.get("timezone"), language=portal.get("language"))
+            row = conn.execute("SELECT id, stats FROM runs WHERE portal IS ? AND json_extract(args, '$.cluster_job') = ? "
+                               "ORDER BY id DESC LIMIT 1", [name, self.job]).fetchone()
+            if row:  # a writer restarted for this job: the same run, its counts so far
+                archive.run_id = row[0]
+                conn.execute("UPDATE runs SET status = 'running' WHERE id = ?", [row[0]])
+                archive.counts.update(json.loads(row[1] or "{}").get("newsspider/cluster/counts", {}))
+            else:
+                archive.start_run("portal", {**portal["spargs"], "base_url": portal["base_url"], "cluster_job": self.job})
         # a new job: the ids recorded for older jobs are no longer needed
-        conn.execute("DELETE FROM stream_entries WHERE job != ?", [self.job])
-        row = conn.execute("SELECT id FROM runs WHERE json_extract(args, '$.cluster_job') = ? ORDER BY id DESC LIMIT 1",
-                           [self.job]).fetchone()
-        if row:  # a writer restarted for this job: the same run, its counts so far
-            self.archive.run_id = row[0]
-            conn.execute("UPDATE runs SET status = 'running' WHERE id = ?", [row[0]])
-            stats = json.loads(conn.execute("SELECT stats FROM runs WHERE id = ?", [row[0]]).fetchone()[0] or "{}")
-            self.archive.counts.update(stats.get("newsspider/cluster/counts", {}))
-        else:
-            if base_url:
-                from newsspider.settings import SAMPLE_PORTAL_URL
-                from newsspider.urls import fold
-
-                self.archive.claim_portal(base_url, "sample" if fold(base_url) == fold(SAMPLE_PORTAL_URL) else "real")
-            args = json.loads(self.server.get(self.keys.job_args) or b"{}")
-            self.archive.start_run("portal", {**args, "base_url": base_url, "cluster_job": self.job})
+        next(iter(self.archives.values())).conn.execute("DELETE FROM stream_entries WHERE job != ?", [self.job])
         try:
             self.server.xgroup_create(self.keys.items, self.keys.group, id="0", mkstream=True)
         except redis.ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
         self.reclaim()
+
+    @property
+    def archive(self):  # the first portal's (one-portal jobs, the tests)
+        return next(iter(self.archives.values())) if self.archives else None
 
     def reclaim(self) -> int:
         """Take over every entry pending for another consumer (a dead writer's)."""
@@ -137,7 +146,8 @@ class Writer:
     # -- the loop ------------------------------------------------------------------
     def step(self) -> int:
         """One batch: first what is pending for us (read but not acknowledged), then new
-        entries. Returns how many entries were handled."""
+        entries. Each portal's items in one transaction with their entries' ids; the
+        batch acknowledged once all are committed. Returns how many entries were handled."""
         self._keep_lock()
         got = self.server.xreadgroup(self.keys.group, self.consumer, {self.keys.items: "0"}, count=self.batch)
         entries = got[0][1] if got else []
@@ -148,31 +158,45 @@ class Writer:
         if not entries:
             return 0
         ids = [e[0].decode() for e in entries]
-        done = {r[0] for r in self.archive.conn.execute(
+        conn = self.archive.conn
+        done = {r[0] for r in conn.execute(
             f"SELECT entry_id FROM stream_entries WHERE job = ? AND entry_id IN ({','.join('?' * len(ids))})",
             [self.job, *ids])}
-        items, applied = [], []
-        for (entry_id, fields), eid in zip(entries, ids):
+        groups: dict[str, tuple[list, list]] = {}
+        refused = []
+        for (_, fields), eid in zip(entries, ids):
             if eid in done:
                 self.skipped += 1
                 continue
-            applied.append((self.job, eid))
             data = fields.get(b"d")
             try:
-                items.append(wire.unpack_item(data))
+                item = wire.unpack_item(data)
+                portal = getattr(item, "portal", None) or (next(iter(self.spec)) if len(self.spec) == 1 else None)
+                if portal not in self.archives:
+                    raise wire.WireError(f"an item of portal {portal!r}, which is not in the job")
             except wire.WireError as exc:
                 # not one of ours: kept aside with the reason, never guessed at
                 log.error("stream entry %s refused: %s", eid, exc)
-                self.server.xadd(f"{self.keys.prefix}:refused", {b"id": eid, b"reason": str(exc), b"d": data or b""})
-        def record(conn):
-            # in the items' transaction: the entries applied, and the run's counts so far
-            # (a writer restarted for this job goes on from them)
-            conn.executemany("INSERT INTO stream_entries (job, entry_id) VALUES (?, ?)", applied)
-            conn.execute("UPDATE runs SET stats = ? WHERE id = ?",
-                         [json.dumps({"newsspider/cluster/counts": self.archive.counts}), self.archive.run_id])
+                refused.append((eid, str(exc), data or b""))
+                portal, item = next(iter(self.archives)), None
+            items, applied = groups.setdefault(portal, ([], []))
+            if item is not None:
+                items.append(item)
+            applied.append((self.job, eid))
+        for eid, reason, data in refused:
+            self.server.xadd(self.keys.refused, {b"id": eid, b"reason": reason, b"d": data})
+        for portal, (items, applied) in groups.items():
+            archive = self.archives[portal]
 
-        self.archive.write(items, before_commit=record)
-        self.written += len(items)
+            def record(conn, applied=applied, archive=archive):
+                # in the items' transaction: the entries applied, and the run's counts so far
+                # (a writer restarted for this job goes on from them)
+                conn.executemany("INSERT INTO stream_entries (job, entry_id) VALUES (?, ?)", applied)
+                conn.execute("UPDATE runs SET stats = ? WHERE id = ?",
+                             [json.dumps({"newsspider/cluster/counts": archive.counts}), archive.run_id])
+
+            archive.write(items, before_commit=record)
+            self.written += len(items)
         self.acknowledge(ids)
         return len(entries)
 
@@ -183,56 +207,73 @@ class Writer:
         pipe.xdel(self.keys.items, *ids)
         pipe.execute()
 
-    def finished(self) -> bool:
-        """The frontier is done, every crawler has left (its counts are in) or died, and
-        the Stream is empty."""
-        live = [m for m in self.server.smembers(self.keys.workers) if self.server.exists(self.keys.alive(m.decode()))]
-        if live or self.server.xlen(self.keys.items):
-            return False
-        if self.server.exists(self.keys.finished):
-            return True
-        # every crawler left before the frontier was done (their budgets, a signal): the
-        # run ends there too, as a single-process run does; the next job goes on
-        return bool(self.worker_stats()) and not self.server.scard(self.keys.workers)
+    def _portal_keys(self):
+        return [self.keys.for_portal(name) for name in self.spec]
 
-    def worker_stats(self) -> dict:
+    def finished(self) -> bool:
+        """Every portal's frontier is done (or every crawler left before: budgets, a
+        signal), no crawler is alive, and the Stream is empty."""
+        if self.server.xlen(self.keys.items):
+            return False
+        registered = 0
+        for pk in self._portal_keys():
+            members = self.server.smembers(pk.workers)
+            registered += len(members)
+            if any(self.server.exists(pk.alive(m.decode())) for m in members):
+                return False
+        if all(self.server.exists(pk.finished) for pk in self._portal_keys()):
+            return True
+        # every crawler left before the frontier was done: the runs end there too, as a
+        # single-process run does; the next job goes on
+        return bool(self.worker_stats()) and not registered
+
+    def worker_stats(self, portal: str | None = None) -> dict:
         out = {}
-        for key in self.server.scan_iter(match=f"{self.keys.prefix}:stats:*"):
-            worker = key.decode().rsplit(":", 1)[1]
-            out[worker] = {k.decode(): v.decode() for k, v in self.server.hgetall(key).items()}
+        for name in ([portal] if portal else self.spec):
+            pk = self.keys.for_portal(name)
+            for key in self.server.scan_iter(match=f"{pk.prefix}:stats:*"):
+                worker = key.decode().rsplit(":", 1)[1]
+                out[f"{worker}" if portal else f"{worker} {name}"] = {
+                    k.decode(): v.decode() for k, v in self.server.hgetall(key).items()}
         return out
 
     def finish(self) -> dict:
-        per_worker = self.worker_stats()
-        stats: dict = {"newsspider/cluster/workers": len(per_worker), "newsspider/cluster/job": self.job}
-        for counts in per_worker.values():
-            for k, v in counts.items():
-                try:
-                    n = float(v)
-                except ValueError:
-                    continue
-                if k.startswith(("downloader/", "newsspider/", "item_", "response_", "scheduler/", "spider_exceptions/",
-                                 "log_count/")):
-                    stats[k] = stats.get(k, 0) + (int(n) if n.is_integer() else n)
-        stats["newsspider/cluster/written"] = self.written
-        for key, value in self.archive.counts.items():
-            stats[f"newsspider/{key}"] = value
-        if self.server.exists(self.keys.finished):
-            reason = "finished"
-        else:
-            reasons = [c.get("finish_reason", "") for c in per_worker.values()]
-            reason = next((r for r in reasons if r and r != "finished"), "interrupted")
-        stats["finish_reason"] = reason
-        from newsspider.runstatus import exit_status
+        """Each portal's run: its crawlers' summed counts, the store's, the finish reason
+        and the exit status of ``newsspider.runstatus``. Returns {worker portal: counts}."""
+        from newsspider.runstatus import EXIT_BUDGET, EXIT_FAILED, exit_status
 
-        self.exit_status = exit_status(stats, self.settings) if self.settings is not None else 0
-        self.archive.finish_run(stats, reason, self.exit_status)
-        return per_worker
+        codes = []
+        for name, archive in self.archives.items():
+            per_worker = self.worker_stats(name)
+            stats: dict = {"newsspider/cluster/workers": len(per_worker), "newsspider/cluster/job": self.job}
+            for counts in per_worker.values():
+                for k, v in counts.items():
+                    try:
+                        n = float(v)
+                    except ValueError:
+                        continue
+                    if k.startswith(("downloader/", "newsspider/", "item_", "response_", "scheduler/",
+                                     "spider_exceptions/", "log_count/")):
+                        stats[k] = stats.get(k, 0) + (int(n) if n.is_integer() else n)
+            for key, value in archive.counts.items():
+                stats[f"newsspider/{key}"] = value
+            if self.server.exists(self.keys.for_portal(name).finished):
+                reason = "finished"
+            else:
+                reasons = [c.get("finish_reason", "") for c in per_worker.values()]
+                reason = next((r for r in reasons if r and r != "finished"), "interrupted")
+            stats["finish_reason"] = reason
+            code = exit_status(stats, self.settings) if self.settings is not None else 0
+            archive.finish_run(stats, reason, code)
+            codes.append(code)
+        self.exit_status = (EXIT_FAILED if EXIT_FAILED in codes else EXIT_BUDGET if EXIT_BUDGET in codes
+                            else max(codes, default=0))
+        return self.worker_stats()
 
     def close(self) -> None:
-        if self.archive is not None:
-            self.archive.close()
-            self.archive = None
+        for archive in getattr(self, "archives", {}).values():
+            archive.close()
+        self.archives = {}
         self.release()
 
 

@@ -37,8 +37,14 @@ import sys
 import tempfile
 from pathlib import Path
 
+from dataclasses import dataclass, field
+
 from scrapy.commands.crawl import Command as ScrapyCrawl
+from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
+
+from newsspider import portals
+from newsspider.portals import RegistryError
 
 from newsspider.archivecheck import archive_problem, portal_problem
 from newsspider.lock import ArchiveLock
@@ -90,9 +96,14 @@ class Command(ScrapyCrawl):
         error = check(opts.spargs, settings) if check else None
         if error:
             return usage(error)
-        base_url = opts.spargs.get("base_url") or settings.get("PORTAL_URL")
-        problem = (archive_problem(path, must_exist=False, write=True)
-                   or portal_problem(path, base_url, force=settings.getbool("ARCHIVE_FORCE_PORTAL")))
+        try:
+            targets = crawl_targets(spidercls, opts.spargs, settings)
+        except RegistryError as exc:
+            return usage(str(exc))
+        problem = archive_problem(path, must_exist=False, write=True)
+        for target in targets:
+            problem = problem or portal_problem(path, target.base_url, force=settings.getbool("ARCHIVE_FORCE_PORTAL"),
+                                                entry=target.entry, sample_url=settings.get("SAMPLE_PORTAL_URL"))
         if problem:
             print(f"newsspider: {problem}", file=sys.stderr)
             return EXIT_FAILED
@@ -109,54 +120,106 @@ class Command(ScrapyCrawl):
             return code
         jobdir = None
         try:
-            if lock.archive_fd is None:  # a new archive: create it, then lock the file too
-                from pipelines import schema
+            from pipelines import schema
 
-                db = schema.connect(path)
-                schema.ensure_schema(db)
-                db.close()
+            # create a new archive, or bring an older one to this code's schema, before
+            # the spiders read their state from it (under the lock: nobody else writes)
+            db = schema.connect(path)
+            schema.ensure_schema(db)
+            db.close()
+            if lock.archive_fd is None:  # a new archive: lock the file too
                 lock.lock_archive_now()
-            # what must answer: the portal, or what the spider fetches from (wayback: the archive's CDX)
-            target = (spidercls.reachability_url(opts.spargs, settings)
-                      if hasattr(spidercls, "reachability_url") else base_url)
-            unreachable = reachability(target, timeout=settings.getfloat("REACHABILITY_TIMEOUT", 10))
-            if unreachable:
-                record_unreachable(path, name, opts.spargs, unreachable)
-                print(f"newsspider: {unreachable}", file=sys.stderr)
-                return EXIT_FAILED
+            several = len(targets) > 1
             if not settings.get("JOBDIR") and settings.getbool("DISK_QUEUE", True):
                 jobdir = fresh_jobdir(path)
-                settings.set("JOBDIR", str(jobdir), priority="cmdline")
-            crawler = self.crawler_process.create_crawler(name)
+            crawlers, unreachable_seen = [], []
+            for target in targets:
+                # what must answer: the portal, or what the spider fetches from (wayback: the archive's CDX)
+                probe = (spidercls.reachability_url(target.spargs, settings)
+                         if hasattr(spidercls, "reachability_url") else target.base_url)
+                unreachable = reachability(probe, timeout=settings.getfloat("REACHABILITY_TIMEOUT", 10))
+                if unreachable:
+                    record_unreachable(path, name, target.spargs, unreachable, target)
+                    print(f"newsspider: {unreachable}" + (f" (portal {target.name}: not crawled)" if several else ""),
+                          file=sys.stderr)
+                    unreachable_seen.append(target)
+                    continue
+                crawler_settings = settings.copy()
+                for key, value in target.settings.items():
+                    crawler_settings.set(key, value, priority="spider")  # -s still wins
+                if jobdir is not None:
+                    crawler_settings.set("JOBDIR", str(jobdir / target.name if several else jobdir),
+                                         priority="cmdline")
+                crawlers.append((target, Crawler(spidercls, crawler_settings)))
+            if not crawlers:
+                return EXIT_FAILED
             signals_seen: list[int] = []
-            watch_signals(self.crawler_process, crawler, signals_seen)
-            self.crawler_process.crawl(crawler, **opts.spargs)
+            watch_signals(self.crawler_process, [c for _, c in crawlers], signals_seen)
+            for target, crawler in crawlers:
+                self.crawler_process.crawl(crawler, **target.spargs)
             self.crawler_process.start()
             if signals_seen:
-                store = getattr(crawler, "newsspider_store", None)
-                if store is not None:
-                    store.abort(signals_seen[0])  # forced: spider_closed never ran
+                for _, crawler in crawlers:
+                    store = getattr(crawler, "newsspider_store", None)
+                    if store is not None:
+                        store.abort(signals_seen[0])  # forced: spider_closed never ran
                 print(f"newsspider: interrupted by {signal.Signals(signals_seen[0]).name}; what was fetched "
                       f"is stored, and the next run goes on (exit {128 + signals_seen[0]})", file=sys.stderr)
                 return 128 + signals_seen[0]
             if self.crawler_process.bootstrap_failed:
                 return EXIT_FAILED
-            stats = crawler.stats.get_stats()
-            if stats.get("newsspider/bad_argument"):
-                return usage(stats["newsspider/bad_argument"])
-            found = problems(stats, settings)
-            if found:
-                print("newsspider: run failed: " + "; ".join(found), file=sys.stderr)
-                return EXIT_FAILED
-            if budget_spent(stats):
-                print(f"newsspider: {budget_spent(stats)}: the run stopped cleanly; the next run goes on "
-                      f"(exit {EXIT_BUDGET})", file=sys.stderr)
-                return EXIT_BUDGET
-            return EXIT_OK
+            codes = [EXIT_FAILED] if unreachable_seen else []
+            for target, crawler in crawlers:
+                codes.append(self._outcome(crawler.stats.get_stats(), settings, target.name if several else None))
+            if EXIT_USAGE in codes:
+                return EXIT_USAGE
+            return EXIT_FAILED if EXIT_FAILED in codes else EXIT_BUDGET if EXIT_BUDGET in codes else EXIT_OK
         finally:
             if jobdir is not None:
                 shutil.rmtree(jobdir, ignore_errors=True)
             lock.release()
+
+    @staticmethod
+    def _outcome(stats: dict, settings, portal: str | None) -> int:
+        """One crawler's exit status, said in one line when it is not 0."""
+        said = f"portal {portal}: " if portal else ""
+        if stats.get("newsspider/bad_argument"):
+            return usage(stats["newsspider/bad_argument"])
+        found = problems(stats, settings)
+        if found:
+            print(f"newsspider: {said}run failed: " + "; ".join(found), file=sys.stderr)
+            return EXIT_FAILED
+        if budget_spent(stats):
+            print(f"newsspider: {said}{budget_spent(stats)}: the run stopped cleanly; the next run goes on "
+                  f"(exit {EXIT_BUDGET})", file=sys.stderr)
+            return EXIT_BUDGET
+        return EXIT_OK
+
+
+@dataclass
+class Target:
+    """One crawler of a run: its spider arguments, its portal and that portal's settings."""
+    spargs: dict
+    base_url: str
+    name: str
+    entry: object = None                      # newsspider.portals.Portal, or None
+    settings: dict = field(default_factory=dict)
+
+
+def crawl_targets(spidercls, spargs: dict, settings) -> list[Target]:
+    """The crawlers a run starts: one per portal of ``-a portal=all`` / ``a,b``; else one,
+    for ``-a portal=NAME``, ``-a base_url`` or PORTAL_URL (with that address's registry
+    entry, when it has one, so ``-a base_url=https://www.prothomalo.com/`` crawls it at
+    its own politeness and zone)."""
+    registry = portals.for_settings(settings)
+    if spidercls.name == "portal" and spargs.get("portal") is not None:
+        chosen = registry.select(str(spargs["portal"]))
+        return [Target({**spargs, "portal": p.name}, p.base_url, p.name, p, p.settings()) for p in chosen]
+    base = spargs.get("base_url") or settings.get("PORTAL_URL")
+    entry = registry.for_url(base)
+    if entry is not None:
+        return [Target(dict(spargs), base, entry.name, entry, entry.settings())]
+    return [Target(dict(spargs), base, portals.name_for_url(base))]
 
 
 def usage(message: str) -> int:
@@ -164,19 +227,21 @@ def usage(message: str) -> int:
     return EXIT_USAGE
 
 
-def watch_signals(process, crawler, seen: list[int]) -> None:
+def watch_signals(process, crawlers, seen: list[int]) -> None:
     """Remember SIGINT/SIGTERM (Scrapy handles them: the first stops the crawl
-    gracefully, a second at once); the run is then ``interrupted``, exit 128+signal."""
+    gracefully, a second at once); the runs are then ``interrupted``, exit 128+signal."""
     graceful, forced = process._signal_shutdown, process._signal_kill
 
     def on_shutdown(signum, frame):
         seen.append(signum)
-        crawler.stats.set_value("newsspider/signal", signum)
+        for crawler in crawlers:
+            crawler.stats.set_value("newsspider/signal", signum)
         graceful(signum, frame)
 
     def on_kill(signum, frame):
         seen.append(signum)
-        crawler.stats.set_value("newsspider/signal_forced", signum)
+        for crawler in crawlers:
+            crawler.stats.set_value("newsspider/signal_forced", signum)
         forced(signum, frame)
 
     process._signal_shutdown, process._signal_kill = on_shutdown, on_kill
@@ -232,13 +297,15 @@ def reachability(base_url: str, timeout: float = 10) -> str | None:
     return f"cannot reach {what}: {last or 'no address'}"
 
 
-def record_unreachable(path, spider: str, args: dict, reason: str) -> None:
+def record_unreachable(path, spider: str, args: dict, reason: str, target=None) -> None:
     """A run row with status ``unreachable``: nothing was wrong with any page, so no
     failure rows."""
     from pipelines.store import Archive
 
     archive = Archive(path)
     try:
+        if target is not None:
+            archive.portal = target.name
         archive.start_run(spider, args)
         archive.finish_run({"finish_reason": "unreachable", "newsspider/unreachable": reason},
                            "unreachable", EXIT_FAILED)

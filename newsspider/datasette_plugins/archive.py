@@ -224,7 +224,39 @@ async def archive_summary(db) -> dict:
             last["health"] = "running"
         else:
             last["health"] = "failed"
-    return {"counts": counts, "last_run": last}
+    return {"counts": counts, "last_run": last, "portals": await portal_summaries(db)}
+
+
+def _health(run: dict) -> str:
+    if run.get("status") == "finished" and not run.get("exit_status"):
+        return "ok"
+    return "running" if run.get("status") == "running" else "failed"
+
+
+async def portal_summaries(db) -> list[dict]:
+    """Each portal the archive holds: its name, title and address, its articles and its
+    last crawl (an archive from before portals: [])."""
+    found = await _rows(db, """
+        select p.name, p.title, p.base_url, p.timezone,
+               (select count(*) from articles a where a.portal = p.name) as articles,
+               (select max(published) from articles a where a.portal = p.name) as last_published
+        from portals p order by articles desc, p.name""")
+    for p in found:
+        run = (await _rows(db, "select id, status, exit_status, started, articles_new from runs "
+                               "where portal = ? order by id desc limit 1", [p["name"]]) or [None])[0]
+        if run:
+            run["health"] = _health(run)
+        p["last_run"] = run
+        p["href"] = text.safe_href(p["base_url"])
+    return found
+
+
+async def article_portal(db, article: dict) -> str | None:
+    """The title of the article's own portal (``portals.title``), when the archive says."""
+    if not article or not article.get("portal"):
+        return None
+    row = await _rows(db, "select title from portals where name = ?", [article["portal"]])
+    return (row[0]["title"] if row else None) or article["portal"]
 
 
 def _json_list(value) -> list:
@@ -263,17 +295,23 @@ def reader_view(article: dict) -> dict:
     }
 
 
-def cite_block(datasette, request, database, article: dict, version: dict | None) -> dict:
+def cite_block(datasette, request, database, article: dict, version: dict | None, portal: str | None = None) -> dict:
     captured = (version or {}).get("fetched_at") or article.get("first_seen")
     number = (version or {}).get("version")
     path = (version_path(datasette, database, article["id"], number) if number
             else datasette.urls.table(database, "articles") + f"/{article['id']}")
     permalink = datasette.absolute_url(request, path) if request is not None else path
     return text.citation(headline=(version or article).get("headline") or article.get("headline"),
-                         byline=(version or article).get("byline"), portal=portal_name(datasette),
+                         byline=(version or article).get("byline"), portal=portal or portal_name(datasette),
                          published=(version or article).get("published") or article.get("published"),
                          original_url=article.get("url"), captured=captured, permalink=permalink,
-                         key=f"usbanglanews-{article['id']}" + (f"-v{number}" if number else ""))
+                         key=f"{cite_prefix(article)}-{article['id']}" + (f"-v{number}" if number else ""))
+
+
+def cite_prefix(article: dict) -> str:
+    """The citation key's first part: the article's portal's name, in the characters a
+    BibTeX key may hold."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", article.get("portal") or "usbanglanews").strip("-") or "article"
 
 
 async def article_extras(datasette, database, article_id: str, request=None) -> dict:
@@ -307,12 +345,14 @@ async def article_extras(datasette, database, article_id: str, request=None) -> 
         r["href"] = text.safe_href(r["url"])
     for r in responses:
         r["seen"] = text.times(r["fetched_at"])
+    portal = await article_portal(db, article)
     out = {"related": related, "linked_from": linked_from, "credits": credits,
            "versions": versions, "responses": responses, "article_id": article_id,
-           "portal": portal_name(datasette)}
+           "portal": portal or portal_name(datasette)}
     if article:
         out["reader"] = reader_view(article)
-        out["cite"] = cite_block(datasette, request, database, article, versions[-1] if versions else None)
+        out["cite"] = cite_block(datasette, request, database, article, versions[-1] if versions else None,
+                                 portal)
         if article.get("url"):
             out["timemap"] = datasette.urls.path("/-/timemap/link/" + article["url"])
     return out
@@ -710,10 +750,11 @@ async def version_page(request, datasette):
     except ValueError:
         changed = version.get("changed") or ""
     seen = text.times(version["fetched_at"])
-    x = {"cite": cite_block(datasette, request, database, article, version)}
+    portal = await article_portal(datasette.get_database(database), article)
+    x = {"cite": cite_block(datasette, request, database, article, version, portal)}
     context = {
         "database": database, "article": article, "version": version, "versions": versions,
-        "portal": portal_name(datasette),
+        "portal": portal or portal_name(datasette),
         "previous": previous, "diff": diff, "changed": changed, "seen": seen,
         "reader": {**reader_view({**article, **{k: version.get(k) for k in
                                                 ("headline", "body", "byline", "section", "published", "updated")}})},

@@ -42,18 +42,25 @@ FIELDS = ("url", "headline", "body", "byline", "published", "updated", "section"
 
 
 def parse_article(data: bytes | str, url: str = "", *, content_type: str | None = None,
-                  tz: str = DEFAULT_TZ, now: datetime | None = None) -> dict | None:
+                  tz: str = DEFAULT_TZ, now: datetime | None = None,
+                  portal_zone: str | None = None) -> dict | None:
     """Parse one page. Returns the fields (plus ``sources``, ``flags``, ``parser``),
     or None for a page that is not an article (home, section, tag, search pages).
-    Raises ``NotHTML`` for bytes that are not an HTML document."""
+    Raises ``NotHTML`` for bytes that are not an HTML document.
+
+    ``tz``: the zone for dates without an offset when nothing else tells. ``portal_zone``:
+    the zone the portal registry gives a portal with no site profile of its own; it
+    wins over a profile matched by template only (a theme is sold to many portals) and
+    over what the page suggests, not over the profile of the page's own host."""
     if isinstance(data, str):
         doc = Document(data, url)
     else:
         doc = Document.from_bytes(data, url, content_type)
-    return extract(doc, tz=tz, now=now)
+    return extract(doc, tz=tz, now=now, portal_zone=portal_zone)
 
 
-def extract(doc: Document, *, tz: str = DEFAULT_TZ, now: datetime | None = None) -> dict | None:
+def extract(doc: Document, *, tz: str = DEFAULT_TZ, now: datetime | None = None,
+            portal_zone: str | None = None) -> dict | None:
     now = now or datetime.now(timezone.utc)
     profile = select_profile(doc)
     if profile is None:
@@ -62,7 +69,9 @@ def extract(doc: Document, *, tz: str = DEFAULT_TZ, now: datetime | None = None)
             return None
     elif not profile.select(doc, "headline") and not doc.jsonld_article:
         return None
-    return _Extraction(doc, profile, tz, now).result()
+    extraction = _Extraction(doc, profile, tz, now)
+    extraction.portal_zone = portal_zone
+    return extraction.result()
 
 
 class _Extraction:
@@ -73,6 +82,7 @@ class _Extraction:
         self._selected: dict[str, list] = {}
         self._keys: dict[str, str] = {}  # paragraph -> match_key, filled by the body walk
         self._zone = None
+        self.portal_zone: str | None = None
 
     def _select(self, field: str) -> list:
         if self.profile is None:
@@ -129,9 +139,11 @@ class _Extraction:
         project knows, by template or by host), else what the page says (an offset, its
         language region), else the crawl's setting. Recorded in sources["timezone"]."""
         if self._zone is None:
-            profile = self.profile if self.profile is not None and self.profile.timezone else \
-                profile_for_host(self.doc.host)
-            if profile is not None and profile.timezone:
+            own = profile_for_host(self.doc.host)
+            profile = self.profile if self.profile is not None and self.profile.timezone else own
+            if self.portal_zone and not (own is not None and own.timezone):
+                self._zone = (self.portal_zone, self.portal_zone, "registry")
+            elif profile is not None and profile.timezone:
                 self._zone = (profile.timezone, profile.timezone, f"profile:{profile.id}")
             else:
                 self._zone = generic.page_zone(self.doc, self.tz) or (self.tz, self.tz, "setting")

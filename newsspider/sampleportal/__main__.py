@@ -8,7 +8,7 @@ import sys
 import threading
 
 from .generator import SamplePortal
-from .server import serve
+from .server import serve, serve_registry
 
 
 def _portal(args) -> SamplePortal:
@@ -16,8 +16,24 @@ def _portal(args) -> SamplePortal:
 
 
 def cmd_serve(args) -> int:
-    portal = _portal(args)
-    srv = serve(portal, args.host, args.port)
+    if args.portals:
+        from newsspider.portals import RegistryError, SAMPLE_FILE, load
+
+        try:
+            chosen = load(args.registry or SAMPLE_FILE).select(args.portals)
+        except RegistryError as exc:
+            print(f"sampleportal: {exc}", file=sys.stderr)
+            return 2
+        srv = serve_registry(chosen, args.host, args.port, scale=args.scale, access_log=args.access_log,
+                             edition=args.edition)
+        for p in chosen:
+            site, url = srv.site(p.host)
+            print(f"serving {url}/ ({site.articles} articles, dates in {p.timezone}) on {srv.address} "
+                  f"(as its HTTP proxy)", flush=True)
+    else:
+        portal = _portal(args)
+        srv = serve(portal, args.host, args.port, access_log=args.access_log)
+        print(f"serving {srv.base_url}/ ({portal.articles} articles)", flush=True)
     stop = threading.Event()
 
     def _stop(signum, frame):
@@ -25,7 +41,6 @@ def cmd_serve(args) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    print(f"serving {srv.base_url}/ ({portal.articles} articles)", flush=True)
     try:
         while not stop.wait(0.5):
             pass
@@ -73,6 +88,12 @@ def main(argv=None) -> int:
     s = sub.add_parser("serve", help="serve the portal over HTTP")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=0)
+    s.add_argument("--portals", metavar="NAMES",
+                   help="serve portals of the sample registry at once (all, or names separated by commas), "
+                        "each under its own name: use the server as the crawl's HTTP proxy")
+    s.add_argument("--registry", help="with --portals: another registry file")
+    s.add_argument("--scale", type=float, default=1.0, help="with --portals: multiply each portal's size")
+    s.add_argument("--access-log", help="append one line per request: time, host, method, path, status")
     common(s)
     s.set_defaults(func=cmd_serve)
     w = sub.add_parser("write", help="write a static snapshot, one file per path")

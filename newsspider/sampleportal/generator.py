@@ -101,9 +101,10 @@ def _day_period(h: int) -> str:
     return "রাত"
 
 
-def visible_date(dt: datetime, style: int) -> str:
-    """The date as the page shows it (New York local time, Bangla digits)."""
-    dt = dt.astimezone(NY)
+def visible_date(dt: datetime, style: int, tz: ZoneInfo = NY) -> str:
+    """The date as the page shows it (the portal's local time, New York by default;
+    Bangla digits)."""
+    dt = dt.astimezone(tz)
     d, mon, y, h, mi = dt.day, C.MONTHS[dt.month - 1], dt.year, dt.hour, dt.minute
     h12 = h % 12 or 12
     if style == 0:
@@ -115,10 +116,10 @@ def visible_date(dt: datetime, style: int) -> str:
     return f"{mon} {bn(d)}, {bn(y)} {bn(h12)}:{_bn2(mi)} {'পূর্বাহ্ণ' if h < 12 else 'অপরাহ্ণ'}"
 
 
-def _ambiguous(dt: datetime) -> bool:
-    """True when the New York wall time occurs twice (DST fall-back hour)."""
-    local = dt.astimezone(NY).replace(tzinfo=None)
-    return (local.replace(tzinfo=NY, fold=0).utcoffset() != local.replace(tzinfo=NY, fold=1).utcoffset())
+def _ambiguous(dt: datetime, tz: ZoneInfo = NY) -> bool:
+    """True when the portal's wall time occurs twice (DST fall-back hour)."""
+    local = dt.astimezone(tz).replace(tzinfo=None)
+    return (local.replace(tzinfo=tz, fold=0).utcoffset() != local.replace(tzinfo=tz, fold=1).utcoffset())
 
 
 def truth_paras_probe(truth: list, kind: str) -> list:
@@ -193,9 +194,12 @@ _RE_BN_NUM = re.compile(r"[০-৯]+")
 class SamplePortal:
     """A deterministic portal of ``articles`` articles with ids 1001 .. 1000+articles."""
 
-    def __init__(self, articles: int = 72, seed: int = 20250514, edition: int = 0):
+    def __init__(self, articles: int = 72, seed: int = 20250514, edition: int = 0,
+                 timezone: str = "America/New_York"):
         if articles < 1:
             raise ValueError("articles must be >= 1")
+        # the zone the pages print their dates in (without an offset)
+        self.tz = NY if timezone == "America/New_York" else ZoneInfo(timezone)
         self.articles = int(articles)
         self.seed = int(seed)
         self.edition = int(edition)
@@ -255,7 +259,7 @@ class SamplePortal:
         self._check(id)
         k = self.newest_id - id
         minutes = (k // GAP_PERIOD) * self._prefix[GAP_PERIOD] + self._prefix[k % GAP_PERIOD]
-        return (NEWEST_UTC - timedelta(minutes=minutes)).astimezone(NY)
+        return (NEWEST_UTC - timedelta(minutes=minutes)).astimezone(self.tz)
 
     def updated(self, id: int) -> datetime | None:
         self._check(id)
@@ -264,7 +268,7 @@ class SamplePortal:
             return self._edition_time(edits[-1], id)
         h = _mix(self.seed, id, 77)
         if h % 4 == 0:
-            return (self.published(id) + timedelta(minutes=20 + (h >> 8) % 600)).astimezone(NY)
+            return (self.published(id) + timedelta(minutes=20 + (h >> 8) % 600)).astimezone(self.tz)
         return None
 
     def lastmod(self, id: int) -> datetime:
@@ -321,9 +325,8 @@ class SamplePortal:
             return ()
         return tuple(e for e in range(1, self.edition + 1) if (id * 7 + e) % 17 == 0)
 
-    @staticmethod
-    def _edition_time(e: int, id: int) -> datetime:
-        return (EDITION_BASE + timedelta(hours=6 * (e - 1), minutes=id % 50)).astimezone(NY)
+    def _edition_time(self, e: int, id: int) -> datetime:
+        return (EDITION_BASE + timedelta(hours=6 * (e - 1), minutes=id % 50)).astimezone(self.tz)
 
     def _sitemap_pages(self) -> int:
         return -(-self.articles // SITEMAP_SIZE)
@@ -468,7 +471,7 @@ class SamplePortal:
 
         published = self.published(id)
         updated = self.updated(id)
-        if _ambiguous(published) or (updated and _ambiguous(updated)):
+        if _ambiguous(published, self.tz) or (updated and _ambiguous(updated, self.tz)):
             has_jsonld = True
 
         credits, glued, source, dateline = [], None, None, None
@@ -529,8 +532,8 @@ class SamplePortal:
             id=id, path=f"/news/{id}/", headline=head.headline, paragraphs=truth_paras, byline=byline,
             published=published, updated=updated, section_slug=slug, section=section,
             credits=credits_t, related=related_truth, images=images_t, tags=tags_t, kind=kind,
-            visible_published=visible_date(published, date_style),
-            visible_updated=visible_date(updated, date_style) if updated else None,
+            visible_published=visible_date(published, date_style, self.tz),
+            visible_updated=visible_date(updated, date_style, self.tz) if updated else None,
             date_style=date_style, jsonld=has_jsonld, jsonld_headline=jsonld_headline,
             credit_style=style if kind in ("ok", "gone", "server_error") else "none",
             repeat=repeat_name, br_paragraph=br_index if kind != "no_body" else None,
@@ -552,7 +555,7 @@ class SamplePortal:
     def _chrome(self) -> None:
         menu = "".join(f'<li><a href="/category/{s}/">{n}</a></li>' for s, n in C.SECTIONS)
         self._nav = f'<nav class="main-menu"><ul><li><a href="/">প্রচ্ছদ</a></li>{menu}</ul></nav>'
-        today = visible_date(NEWEST_LOCAL, 2).split(" | ")[0]
+        today = visible_date(NEWEST_LOCAL, 2, self.tz).split(" | ")[0]
         self._header = (
             '<header class="site-header"><div class="top-bar"><span class="today">' + today +
             '</span> <a href="https://www.facebook.com/usbanglanews" class="social">Facebook</a></div>'
@@ -585,7 +588,7 @@ class SamplePortal:
         h = _esc(self.headline(id))
         return (f'<div class="news-item"><a href="/news/{id}/"><img src="/wp-content/uploads/{id}.jpg" alt="{h}" '
                 f'loading="lazy"><{tag}>{h}</{tag}></a><span class="date">'
-                f'{visible_date(self.published(id), 1)}</span></div>')
+                f'{visible_date(self.published(id), 1, self.tz)}</span></div>')
 
     def _latest_widget(self, title: str = "সর্বশেষ", n: int = 10) -> str:
         ids = range(self.newest_id, max(FIRST_ID, self.newest_id - n + 1) - 1, -1)

@@ -8,6 +8,7 @@ import time
 import traceback
 from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 _DISCONNECTS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError)
 
@@ -66,15 +67,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _respond(self, head: bool) -> None:
         srv: PortalServer = self.server  # type: ignore[assignment]
-        started = time.time()
+        arrived = time.time()
         if srv.latency:
             time.sleep(srv.latency)  # a slower portal, for tests that must catch a crawl mid-run
+        host = self.headers.get("Host", "")
         if self.path.startswith(("http://", "https://")):
             # absolute-form request target: the server is used as the crawl's HTTP proxy
             # for its public name (``make demo``'s http://usbanglanews.test/)
-            self.path = "/" + self.path.split("://", 1)[1].partition("/")[2]
+            host, _, rest = self.path.split("://", 1)[1].partition("/")
+            self.path = "/" + rest
+        portal, base_url = srv.site(host)
         try:
-            status, headers, body = srv.portal.render(self.path, srv.base_url)
+            status, headers, body = portal.render(self.path, base_url)
         except Exception:  # a generator bug: say so once on stderr, answer 500
             traceback.print_exc(file=sys.stderr)
             status, headers, body = 500, {"Content-Type": "text/plain; charset=UTF-8"}, b"generator error\n"
@@ -82,7 +86,7 @@ class _Handler(BaseHTTPRequestHandler):
         if status == 200 and _not_modified(self.headers, headers):
             status, body = 304, b""
             headers = {k: v for k, v in headers.items() if k in ("ETag", "Last-Modified")}
-        srv._record(self.command, self.path, status)
+        srv._record(self.command, self.path, status, host)
         try:
             self.send_response(status)
             for k, v in headers.items():
@@ -92,7 +96,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(body)
         except _DISCONNECTS:
             self.close_connection = True
-        srv._access(started, time.time(), self.headers.get("Host", ""), self.command, self.path, status)
+        with srv._lock:
+            srv.spans.append((arrived, time.time(), host, self.path))
 
     def handle_one_request(self):
         try:
@@ -102,11 +107,18 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class PortalServer(ThreadingHTTPServer):
-    """Serves a SamplePortal from a daemon thread.  ``requests`` lists every request path."""
+    """Serves a SamplePortal from a daemon thread.  ``requests`` lists every request path.
+
+    Several portals at once: ``others`` maps more public URLs to their SamplePortal; a
+    request is answered by the portal its Host (or, used as a proxy, its absolute URL)
+    names, and by the first portal otherwise. ``access`` (and the file ``access_log``,
+    one line a request) records the time, host, method, path and status of each request,
+    as a web server's access log does: what the politeness tests read."""
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, portal, host: str = "127.0.0.1", port: int = 0, public_url: str | None = None):
+    def __init__(self, portal, host: str = "127.0.0.1", port: int = 0, public_url: str | None = None,
+                 others: dict | None = None, access_log: str | None = None):
         super().__init__((host, port), _Handler)
         self.portal = portal
         self.host = host
@@ -115,30 +127,40 @@ class PortalServer(ThreadingHTTPServer):
         # same, unless the server stands for a public name as the crawl's proxy
         self.address = f"http://{host}:{self.port}"
         self.base_url = (public_url or self.address).rstrip("/")
+        # more portals by host; the first (``portal``, which tests may swap) answers the rest
+        self.sites: dict[str, tuple] = {urlsplit(url).netloc.lower(): (other, url.rstrip("/"))
+                                        for url, other in (others or {}).items()}
         self.requests: list[str] = []
         self.log: list[tuple[str, str, int]] = []   # (method, path, status)
-        # the access log: (arrived, answered, Host, method, path, status), times in epoch
-        # seconds; what a politeness check reads, as a portal's operator would
-        self.access: list[tuple[float, float, str, str, str, int]] = []
-        self.latency = 0.0
+        self.access: list[tuple[float, str, str, str, int]] = []  # (time, host, method, path, status)
+        self._access_file = open(access_log, "a", encoding="utf-8", buffering=1) if access_log else None
+        # each request from its arrival to its answer (host, path): how many were open at
+        # once, which the distributed mode's politeness test reads
+        self.spans: list[tuple[float, float, str, str]] = []
+        self.latency = 0.0  # seconds each answer waits (tests that must catch a crawl mid-run)
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stopped = False
 
-    def _record(self, method: str, path: str, status: int) -> None:
+    def site(self, host: str) -> tuple:
+        """(portal, base URL) of the portal a request for ``host`` is for."""
+        return self.sites.get((host or "").lower()) or (self.portal, self.base_url)
+
+    def _record(self, method: str, path: str, status: int, host: str = "") -> None:
+        now = time.time()
         with self._lock:
             self.requests.append(path)
             self.log.append((method, path, status))
-
-    def _access(self, arrived: float, answered: float, host: str, method: str, path: str, status: int) -> None:
-        with self._lock:
-            self.access.append((arrived, answered, host, method, path, status))
+            self.access.append((now, host, method, path, status))
+            if self._access_file is not None:
+                self._access_file.write(f"{now:.6f}\t{host}\t{method}\t{path}\t{status}\n")
 
     def reset_requests(self) -> None:
         with self._lock:
             self.requests.clear()
             self.log.clear()
             self.access.clear()
+            self.spans.clear()
 
     def start(self) -> "PortalServer":
         if self._thread is None:
@@ -155,6 +177,8 @@ class PortalServer(ThreadingHTTPServer):
             super().shutdown()
             self._thread.join(timeout=5)
         self.server_close()
+        if self._access_file is not None:
+            self._access_file.close()
 
     def handle_error(self, request, client_address):
         exc = sys.exc_info()[1]
@@ -169,9 +193,24 @@ class PortalServer(ThreadingHTTPServer):
         self.shutdown()
 
 
-def serve(portal, host: str = "127.0.0.1", port: int = 0, public_url: str | None = None) -> PortalServer:
+def serve(portal, host: str = "127.0.0.1", port: int = 0, public_url: str | None = None,
+          others: dict | None = None, access_log: str | None = None) -> PortalServer:
     """Start serving ``portal`` in a daemon thread; returns the running server. With
     ``public_url`` the pages name that address and the server also answers requests for
     it in proxy form (``GET http://usbanglanews.test/news/1/``), so a crawl that uses it
-    as its HTTP proxy archives URLs that do not depend on the port."""
-    return PortalServer(portal, host, port, public_url).start()
+    as its HTTP proxy archives URLs that do not depend on the port. ``others``: more
+    portals, {public URL: SamplePortal}, served the same way."""
+    return PortalServer(portal, host, port, public_url, others, access_log).start()
+
+
+def serve_registry(portals: list, host: str = "127.0.0.1", port: int = 0, scale: float = 1.0,
+                   access_log: str | None = None, edition: int = 0) -> PortalServer:
+    """Serve registry entries (``newsspider.portals.Portal`` of the sample registry) at once:
+    each under its base URL, with its size (times ``scale``), seed and time zone."""
+    from .generator import SamplePortal
+
+    made = [(p.base_url, SamplePortal(articles=max(1, round((p.articles or 72) * scale)),
+                                      seed=p.seed if p.seed is not None else 20250514,
+                                      edition=edition, timezone=p.timezone)) for p in portals]
+    (first_url, first), rest = made[0], dict(made[1:])
+    return serve(first, host, port, public_url=first_url, others=rest, access_log=access_log)

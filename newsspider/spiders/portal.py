@@ -17,6 +17,8 @@ is newer than when it was fetched, and then conditionally (``If-None-Match`` /
 back only until a page links nothing new or due.
 
 Arguments (``scrapy crawl portal -a NAME=VALUE``), all optional:
+  portal        a portal of the registry (newsspider/portals.toml) by name; the crawl
+                command also takes ``all`` or names separated by commas (one crawler each)
   base_url      the portal's root (default: the PORTAL_URL setting, https://usbanglanews.com/)
   url           fetch and store this one article only
   section       crawl one section only: its slug (``international``) or its URL
@@ -54,11 +56,12 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
+from newsspider import portals
 from newsspider.items import Article, Failure, FrontPage, NotModified, RawResponse
 from newsspider.urls import UrlPolicy, as_requested, clean_url, fold, settle_url, variant_key
 from newsspider.parse import NotHTML, parse_article
 from newsspider.parse.profiles import all_profiles
-from pipelines.store import KEPT_HEADERS, crawl_states, failures_waiting, retry_candidates
+from pipelines.store import KEPT_HEADERS, crawl_states, failures_waiting, portal_named, retry_candidates
 
 # Generic URL shapes, for any portal whose template no profile describes.
 ARTICLE_PATHS = (
@@ -96,7 +99,8 @@ BOOLEAN_WORDS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "
 
 class PortalSpider(scrapy.Spider):
     name = "portal"
-    argument_names = ("base_url", "url", "section", "start_url", "max_articles", "since", "follow_related")
+    argument_names = ("base_url", "url", "section", "start_url", "max_articles", "since", "follow_related",
+                      "portal")
 
     @classmethod
     def argument_error(cls, args: dict, settings) -> str | None:
@@ -108,6 +112,16 @@ class PortalSpider(scrapy.Spider):
             return (f"unknown argument{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
                     f"valid: {', '.join(cls.argument_names)}")
         base = args.get("base_url") or settings.get("PORTAL_URL")
+        if args.get("portal") is not None:
+            if args.get("base_url"):
+                return "give one of portal and base_url"
+            try:
+                chosen = portals.for_settings(settings).select(str(args["portal"]))
+            except portals.RegistryError as exc:
+                return str(exc)
+            if len(chosen) > 1 and any(args.get(k) for k in ("url", "section", "start_url")):
+                return "url, section and start_url are for one portal: give portal=NAME"
+            base = chosen[0].base_url
         try:
             policy = UrlPolicy(base if base.endswith("/") else base + "/")
         except ValueError:
@@ -140,8 +154,9 @@ class PortalSpider(scrapy.Spider):
         return None
 
     def __init__(self, base_url=None, url=None, section=None, start_url=None,
-                 max_articles=None, since=None, follow_related=None, *args, **kwargs):
+                 max_articles=None, since=None, follow_related=None, portal=None, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.portal = portal
         self.base_url = base_url
         self.url = url.strip() if url else url
         self.section = section.strip() if section else section
@@ -172,10 +187,24 @@ class PortalSpider(scrapy.Spider):
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         s = crawler.settings
-        spider.base_url = spider.base_url or s.get("PORTAL_URL")
+        registry = portals.for_settings(s)
+        # the portal: -a portal=NAME (its registry entry), else -a base_url / PORTAL_URL
+        # and the entry of that address if there is one (the crawl command applies the
+        # entry's settings: zone, delay, concurrency, revisit schedule)
+        entry = registry.get(spider.portal) if spider.portal else None
+        spider.base_url = (entry.base_url if entry else None) or spider.base_url or s.get("PORTAL_URL")
         if not spider.base_url.endswith("/"):
             spider.base_url += "/"
+        spider.portal_entry = entry or registry.for_url(spider.base_url)
+        spider.archive_path = s.get("ARCHIVE_PATH")
+        spider.portal_name = (spider.portal_entry.name if spider.portal_entry
+                              else (spider.archive_path and portal_named(spider.archive_path, spider.base_url))
+                              or portals.name_for_url(spider.base_url))
         spider.tz = s.get("PORTAL_TIMEZONE", "America/New_York")
+        # a portal without a profile of its own (it may share a profile's template) has
+        # its dates read in its own zone; one with a profile in the profile's
+        spider.portal_zone = (spider.tz if spider.portal_entry is not None and not spider.portal_entry.profile
+                              else None)
         if spider.since is not None and spider.since.tzinfo is None:
             # a date without an offset is the portal's own day
             spider.since = spider.since.replace(tzinfo=ZoneInfo(spider.tz))
@@ -205,8 +234,10 @@ class PortalSpider(scrapy.Spider):
             spider.states = {canonical_key(u): v for u, v in spider.frontier.crawl_states().items()}
             spider.waiting = {canonical_key(u) for u in spider.frontier.failures_waiting()}
         elif spider.archive_path:
-            spider.states = {canonical_key(u): v for u, v in crawl_states(spider.archive_path).items()}
-            spider.waiting = {canonical_key(u) for u in failures_waiting(spider.archive_path)}
+            spider.states = {canonical_key(u): v
+                             for u, v in crawl_states(spider.archive_path, spider.portal_name).items()}
+            spider.waiting = {canonical_key(u) for u in failures_waiting(spider.archive_path,
+                                                                          portal=spider.portal_name)}
         crawler.signals.connect(spider.spider_idle, signal=scrapy.signals.spider_idle)
         return spider
 
@@ -247,7 +278,7 @@ class PortalSpider(scrapy.Spider):
         if self.frontier is not None:
             due = self.frontier.retry_candidates()
         else:
-            due = retry_candidates(self.archive_path) if self.archive_path else []
+            due = retry_candidates(self.archive_path, portal=self.portal_name) if self.archive_path else []
         refused = [u for u in due if not self._allowed(u, "retry")]
         for u in refused:  # never fetched; recorded so that it stops being retried
             yield Failure(u, f"refused by the URL policy: {self.policy.refusal(u)}", kind="refused",
@@ -487,7 +518,7 @@ class PortalSpider(scrapy.Spider):
             return
         try:
             fields = parse_article(response.body, response.url, content_type=headers.get("content-type"),
-                                   tz=self.tz)
+                                   tz=self.tz, portal_zone=self.portal_zone)
         except NotHTML as exc:
             yield Failure(requested, f"not an HTML document: {exc}", kind="parse",
                           status=response.status, permanent=True, failed_at=fetched_at, raw=raw)
@@ -600,8 +631,6 @@ class PortalSpider(scrapy.Spider):
             if key in self.seen or (key in self.too_old and source not in ("argument", "retry")):
                 continue
             self.seen.add(key)
-            if self.frontier is not None and not self.frontier.first_sight(key):
-                continue  # another worker asked for it
             variant = variant_key(url)
             if variant is not None:  # /news/1/?x=1, ?x=2, ...: a few, not thousands
                 page, query = variant
@@ -628,10 +657,14 @@ class PortalSpider(scrapy.Spider):
             # dupefilter would instead drop a redirect loop's repeat without an errback,
             # losing the URL silently. With it, the loop ends at REDIRECT_MAX_TIMES and
             # is recorded as a failure.
+            meta = {"role": "article", "source": source, "lastmod": lastmod,
+                    "related_depth": related_depth, "handle_httpstatus_list": [304]}
+            if self.frontier is not None:
+                # distributed mode: the shared frontier queues it only if no worker did
+                # (its canonical key, claimed in the same step as the queueing)
+                meta["article_key"] = key
             yield scrapy.Request(clean_url(as_requested(url)), callback=self.parse_article, errback=self.article_failed,
-                                 priority=10, headers=headers, dont_filter=True,
-                                 meta={"role": "article", "source": source, "lastmod": lastmod,
-                                       "related_depth": related_depth, "handle_httpstatus_list": [304]})
+                                 priority=10, headers=headers, dont_filter=True, meta=meta)
 
     def _listing(self, url, source, page=1):
         url = clean_url(as_requested(url))
