@@ -1,10 +1,12 @@
 """``make cluster-demo``: a distributed crawl on this machine into ``data/cluster-demo.db``.
 
-Starts a Redis server on a free 127.0.0.1 port, the bundled sample portal (2,000
-articles, archived under its own name ``http://usbanglanews.test/``), the seeding step,
-three crawler processes and the one writer, each the command a user runs on their own
-machines; then prints what each crawler did and what the archive holds. A second run is
-an incremental crawl of the same archive (the seeding step copies its state to Redis).
+Starts a Redis server on a free 127.0.0.1 port, the bundled sample portal served as its
+three portals (``newsspider/sampleportal/portals.toml``: New York, London and Dhaka time
+zones; 2,000 articles in all, archived under their own ``.test`` names), the seeding step
+for ``portal=all``, three crawler processes (each crawls every portal of the job) and the
+one writer, each the command a user runs on their own machines; then prints what each
+crawler did and what the archive holds. A second run is an incremental crawl of the same
+archive (the seeding step copies each portal's state to Redis).
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from newsspider.cluster import RedisServer, redis_server_binary
 from newsspider.cluster.keys import Keys
 from newsspider.cluster.local import LocalCluster
 from newsspider.localcrawl import PROJECT_ROOT
-from newsspider.sampleportal import SamplePortal, serve
-from newsspider.settings import SAMPLE_PORTAL_URL
+from newsspider import portals
+from newsspider.sampleportal.server import serve_registry
 
 
 def main(argv=None) -> int:
@@ -41,12 +43,17 @@ def main(argv=None) -> int:
     archive.parent.mkdir(parents=True, exist_ok=True)
     logs = archive.parent / "logs" / "cluster-demo"
     started = time.monotonic()
+    chosen = portals.load(portals.SAMPLE_FILE).select("all")
+    scale = args.articles / sum(p.articles or 72 for p in chosen)
     with tempfile.TemporaryDirectory(prefix="newsspider-redis-") as redis_dir, RedisServer(redis_dir) as rs, \
-            serve(SamplePortal(articles=args.articles), public_url=SAMPLE_PORTAL_URL) as portal:
+            serve_registry(chosen, scale=scale) as portal:
         print(f"redis: {rs.url} (redis-server on 127.0.0.1, nothing kept on disk)")
-        print(f"sample portal: {portal.base_url}/ ({args.articles} articles), served on {portal.address}")
-        with LocalCluster(rs.url, archive, portal.base_url + "/", logs=logs, proxy=portal.address) as cluster:
-            job = cluster.seed()
+        for p in chosen:
+            site, url = portal.site(p.host)
+            print(f"sample portal {p.name}: {url}/ ({site.articles} articles, dates in {p.timezone}), "
+                  f"served on {portal.address}")
+        with LocalCluster(rs.url, archive, None, logs=logs, proxy=portal.address) as cluster:
+            job = cluster.seed(args={"portal": "all"}, portals_file=str(portals.SAMPLE_FILE))
             print(f"seeded job {job} from {archive.name}; starting {args.workers} crawlers and the writer "
                   f"(logs: {logs})")
             for i in range(args.workers):
@@ -54,11 +61,16 @@ def main(argv=None) -> int:
             cluster.start_writer()
             codes = cluster.wait(timeout=1800)
             server = redis.Redis.from_url(rs.url)
-            keys = Keys()
             per_worker = {}
             for i in range(args.workers):
                 name = f"crawler-{i + 1}"
-                counts = {k.decode(): v.decode() for k, v in server.hgetall(keys.stats(name)).items()}
+                counts: dict = {}
+                for p in chosen:  # a crawler's counts, all portals of the job together
+                    for k, v in server.hgetall(Keys().for_portal(p.name).stats(name)).items():
+                        try:
+                            counts[k.decode()] = counts.get(k.decode(), 0) + int(float(v))
+                        except ValueError:
+                            pass
                 per_worker[name] = counts
     elapsed = time.monotonic() - started
     failed = {k: v for k, v in codes.items() if v != 0}
@@ -77,10 +89,11 @@ def main(argv=None) -> int:
               f"{counts.get('newsspider/cluster/reclaimed', '0')} requests taken over from dead crawlers")
     con = sqlite3.connect(f"file:{archive}?mode=ro", uri=True)
     q = lambda sql: con.execute(sql).fetchone()[0]
-    run = con.execute("SELECT id, status, articles_new, articles_updated, articles_unchanged, not_modified, failures "
-                      "FROM runs ORDER BY id DESC LIMIT 1").fetchone()
-    print(f"  all crawlers: {total_pages} pages, {total_items} items; the writer stored run {run[0]} ({run[1]}): "
-          f"{run[2]} new, {run[3]} changed, {run[4]} unchanged, {run[5]} not modified, {run[6]} failures")
+    print(f"  all crawlers: {total_pages} pages, {total_items} items; the writer stored one run per portal:")
+    for run in con.execute(f"SELECT id, portal, status, articles_new, articles_updated, articles_unchanged, "
+                           f"not_modified, failures FROM runs ORDER BY id DESC LIMIT {len(chosen)}").fetchall()[::-1]:
+        print(f"    run {run[0]} {run[1]} ({run[2]}): {run[3]} new, {run[4]} changed, {run[5]} unchanged, "
+              f"{run[6]} not modified, {run[7]} failures")
     print(f"  archive: {q('SELECT count(*) FROM articles')} articles, {q('SELECT count(*) FROM versions')} versions, "
           f"{q('SELECT count(*) FROM failures')} failures")
     con.close()

@@ -16,7 +16,7 @@ from newsspider.localcrawl import LOCAL_SETTINGS, PROJECT_ROOT, crawl_env
 
 
 class LocalCluster:
-    def __init__(self, redis_url: str, archive: str | Path, base_url: str, *, logs: str | Path,
+    def __init__(self, redis_url: str, archive: str | Path, base_url: str | None, *, logs: str | Path,
                  settings: dict | None = None, proxy: str | None = None, prefix: str = "newsspider",
                  writer_args: tuple = ()):
         self.redis_url = redis_url
