@@ -29,10 +29,22 @@ from tests.conftest import read_only
 
 ARTICLES = 40
 PUBLIC = "http://usbanglanews.test/"  # the sample portal's own name: URLs do not depend on the port
+# the whole crawls: two portals of the sample registry at once (45 articles in all)
+PORTALS = "usbanglanews,dhakadaily"
+SCALE = 0.4
 
 
 def portal_server(edition=0):
-    return serve(SamplePortal(articles=ARTICLES, edition=edition), public_url=PUBLIC)
+    from newsspider import portals
+    from newsspider.sampleportal.server import serve_registry
+
+    return serve_registry(portals.load(portals.SAMPLE_FILE).select(PORTALS), scale=SCALE, edition=edition)
+
+
+def sample_registry() -> str:
+    from newsspider import portals
+
+    return str(portals.SAMPLE_FILE)
 
 
 def _need_redis():
@@ -79,10 +91,10 @@ def snapshot(archive) -> dict:
     try:
         q = lambda sql: sorted(con.execute(sql).fetchall())
         return {
-            "articles": q("SELECT url, versions, content_hash, headline FROM articles"),
+            "articles": q("SELECT portal, url, versions, content_hash, headline FROM articles"),
             "versions": q("SELECT a.url, v.version, v.content_hash FROM versions v JOIN articles a ON a.id = v.article_id"),
             "responses": q("SELECT url, sha256 FROM responses"),
-            "failures": q("SELECT url, kind, status, attempts FROM failures"),
+            "failures": q("SELECT portal, url, kind, status, attempts FROM failures"),
             "credits": q("SELECT a.url, c.agency FROM credits c JOIN articles a ON a.id = c.article_id"),
             "article_fetches": q("SELECT f.url, f.status, count(*) FROM fetches f JOIN articles a ON a.url = f.url "
                                  "GROUP BY f.url, f.status"),
@@ -97,20 +109,22 @@ def reference(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("reference")
     first, second = tmp / "first.db", tmp / "second.db"
     with portal_server() as server:
-        done = run_crawl(server.base_url + "/", first, timeout=300, proxy=server.address)
+        done = run_crawl(None, first, timeout=300, proxy=server.address, args={"portal": PORTALS},
+                         settings={"PORTALS_FILE": sample_registry()})
         assert done.returncode == 0, done.stdout.decode(errors="replace")[-2000:]
         copy_archive(first, second)
         make_all_due(second)
-        server.portal = SamplePortal(articles=ARTICLES, edition=1)
-        done = run_crawl(server.base_url + "/", second, timeout=300, proxy=server.address)
+    with portal_server(edition=1) as server:
+        done = run_crawl(None, second, timeout=300, proxy=server.address, args={"portal": PORTALS},
+                         settings={"PORTALS_FILE": sample_registry()})
         assert done.returncode == 0, done.stdout.decode(errors="replace")[-2000:]
     return {"first": first, "second": second}
 
 
-def query_one(archive, sql):
+def query_all(archive, sql):
     con = read_only(archive, rows=False)
     try:
-        return con.execute(sql).fetchone()
+        return con.execute(sql).fetchall()
     finally:
         con.close()
 
@@ -209,20 +223,21 @@ def cluster_crawl(redis_url, server, archive, tmp, *, workers=2, kill=None, writ
     """A distributed crawl of ``server`` into ``archive``; ``kill``: "crawler" or "writer",
     killed with SIGKILL mid-run and then started again."""
     client = redis.Redis.from_url(redis_url)
-    with LocalCluster(redis_url, archive, server.base_url + "/", logs=tmp / "logs", proxy=server.address,
+    with LocalCluster(redis_url, archive, None, logs=tmp / "logs", proxy=server.address,
                       writer_args=(*writer_args, "--lock-seconds", "1"),
                       settings={"CLUSTER_LEASE_SECONDS": "1", "CONCURRENT_REQUESTS": "4",
                                 "CONCURRENT_REQUESTS_PER_DOMAIN": "4"}) as cluster:
-        cluster.seed()
+        cluster.seed(args={"portal": PORTALS}, portals_file=sample_registry())
         for i in range(workers):
             cluster.start_crawler(f"w{i}")
         cluster.start_writer()
         killed = {}
         if kill == "crawler":
             # the moment it holds requests (leased, not yet done) and items are being written
-            leases = Keys().for_portal("usbanglanews.test").leases("w0")
-            wait_for(lambda: client.hlen(leases) > 0 and applied(archive) >= 3, what="w0 mid-run")
-            killed["leases"] = client.hlen(leases)
+            leases = [Keys().for_portal(p).leases("w0") for p in PORTALS.split(",")]
+            held = lambda: sum(client.hlen(k) for k in leases)
+            wait_for(lambda: held() > 0 and applied(archive) >= 3, what="w0 mid-run")
+            killed["leases"] = held()
             assert cluster.crawlers["w0"].poll() is None
             cluster.crawlers["w0"].send_signal(signal.SIGKILL)
             cluster.crawlers["w0"].wait()
@@ -249,8 +264,8 @@ def cluster_first(redis_server, reference, tmp_path_factory):
     archive = tmp / "first.db"
     with portal_server() as server:
         cluster_crawl(redis_server.url, server, archive, tmp)
-        log = list(server.log)
-    return {"archive": archive, "log": log}
+        access = list(server.access)  # (time, host, method, path, status)
+    return {"archive": archive, "access": access}
 
 
 def test_a_distributed_crawl_archives_what_one_process_does(cluster_first, reference):
@@ -260,14 +275,16 @@ def test_a_distributed_crawl_archives_what_one_process_does(cluster_first, refer
     # the retry middleware retries it)
     from collections import Counter
 
-    counts = Counter(path for _, path, status in cluster_first["log"] if status < 500)
-    assert {p for p, n in counts.items() if n > 1} == {"/robots.txt"}
-    assert counts["/robots.txt"] == 2 + 1
+    counts = Counter((host, path) for _, host, _, path, status in cluster_first["access"] if status < 500)
+    hosts = {"usbanglanews.test", "dhakadaily.test"}
+    assert {p for p, n in counts.items() if n > 1} == {(h, "/robots.txt") for h in hosts}
+    assert {counts[(h, "/robots.txt")] for h in hosts} == {2 + 1}
+    # one run per portal, as a single-process crawl of both keeps
     con = read_only(cluster_first["archive"], rows=False)
-    run = con.execute("SELECT status, articles_new, stats FROM runs").fetchall()
+    runs = con.execute("SELECT portal, status, articles_new, stats FROM runs ORDER BY portal").fetchall()
     con.close()
-    assert len(run) == 1 and run[0][0] == "finished" and run[0][1] > 30
-    assert '"newsspider/cluster/workers": 2' in run[0][2]
+    assert [(r[0], r[1]) for r in runs] == [("dhakadaily", "finished"), ("usbanglanews", "finished")]
+    assert all(r[2] > 10 and '"newsspider/cluster/workers": 2' in r[3] for r in runs)
 
 
 @pytest.mark.parametrize("kill", ["crawler", "writer"])
@@ -283,7 +300,7 @@ def test_kill_9_mid_run_then_restart_leaves_the_same_archive(kill, redis_server,
     fetches_got, fetches_want = got.pop("article_fetches"), want.pop("article_fetches")
     for table in want:
         assert got[table] == want[table], table
-    assert any(r[1] > 1 for r in got["articles"])  # the edits are new versions
+    assert any(r[2] > 1 for r in got["articles"])  # the edits are new versions
     if kill == "crawler":
         assert killed["leases"] > 0
         assert "requests it held are queued again" in "".join(logs.values())
@@ -295,8 +312,8 @@ def test_kill_9_mid_run_then_restart_leaves_the_same_archive(kill, redis_server,
         assert killed["applied"] >= 8
         assert fetches_got == fetches_want
         # the run's counts survive the writer's death (kept in its transactions)
-        runs = [query_one(a, "SELECT articles_new, articles_updated, not_modified, failures FROM runs "
-                             "ORDER BY id DESC LIMIT 1") for a in (archive, reference["second"])]
+        runs = [query_all(a, "SELECT portal, articles_new, articles_updated, not_modified, failures FROM runs "
+                             "ORDER BY id") for a in (archive, reference["second"])]
         assert runs[0] == runs[1]
 
 
