@@ -43,6 +43,7 @@ import redis  # noqa: E402
 from newsspider.cluster import RedisServer, seed, wire  # noqa: E402
 from newsspider.cluster.keys import Keys  # noqa: E402
 from newsspider.cluster.local import LocalCluster  # noqa: E402
+from newsspider.portals import name_for_url  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 WORK = OUT / "cluster-work"
@@ -107,14 +108,14 @@ def crawl(rs, portal, n: int, tag: str, *, writer: bool = True) -> dict:
         total_s = time.monotonic() - started
     cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime  # crawlers and writer
-    keys = Keys()
+    keys = Keys().for_portal(name_for_url(portal.base_url))
     pages = sum(int(client.hget(keys.stats(f"c{i}"), "downloader/response_count") or 0) for i in range(n))
     return {"crawlers": n, "pages": pages, "crawl_seconds": round(crawl_s, 2), "with_writer_seconds": round(total_s, 2),
             "pages_per_s": round(pages / crawl_s, 1), "cpu_ms_per_page": round(1000 * cpu / pages, 2),
             "archive": str(archive)}
 
 
-def writer_vs_store(rs, entries: list[bytes], repeats: int) -> dict:
+def writer_vs_store(rs, entries: list[bytes], repeats: int, base_url: str) -> dict:
     from newsspider.cluster.writer import Writer
     from pipelines.store import Archive
 
@@ -129,6 +130,7 @@ def writer_vs_store(rs, entries: list[bytes], repeats: int) -> dict:
         items = [wire.unpack_item(e) for e in entries]  # the crawler's objects, as in one process
         t0, c0 = time.perf_counter(), time.process_time()
         archive = Archive(path)
+        archive.claim_portal(base_url, "real", name_for_url(base_url))
         archive.start_run("portal", {})
         for i in range(0, len(items), 50):
             archive.write(items[i:i + 50])
@@ -141,11 +143,11 @@ def writer_vs_store(rs, entries: list[bytes], repeats: int) -> dict:
         for p in WORK.glob("writer.db*"):
             p.unlink()
         client.flushdb()
-        seed(rs.url, None, "http://127.0.0.1/")
+        seed(rs.url, None, base_url)
         pipe = client.pipeline(transaction=False)
         for e in entries:
             pipe.xadd(keys.items, {b"d": e})
-        pipe.set(keys.finished, "1")
+        pipe.set(keys.for_portal(name_for_url(base_url)).finished, "1")
         pipe.execute()
         t0, c0 = time.perf_counter(), time.process_time()
         w = Writer(rs.url, str(path))
@@ -271,7 +273,7 @@ def main(argv=None) -> int:
             client = redis.Redis.from_url(rs.url)
             entries = [fields[b"d"] for _, fields in client.xrange(Keys().items)]
             res["stream_bytes_per_item"] = round(client.memory_usage(Keys().items) / len(entries))
-            res["writer"] = writer_vs_store(rs, entries, repeats=max(3, repeats))
+            res["writer"] = writer_vs_store(rs, entries, repeats=max(3, repeats), base_url=portal.base_url)
         finally:
             portal.stop()
         res["redis_memory"] = memory(rs)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import sqlite3
 import sys
 import time
 import uuid
@@ -313,6 +314,14 @@ def run_writer(redis_url: str, archive_path: str, *, prefix: str = "newsspider",
             print(f"  worker {worker}: {counts.get('downloader/response_count', '0')} pages, "
                   f"{counts.get('newsspider/cluster/pushed/Article', '0')} articles", flush=True)
         return writer.exit_status  # what the run's status tells cron, as `scrapy crawl` exits
+    except WriterBusy as exc:  # the lock expired under us (a stall longer than lock_seconds)
+        print(f"newsspider: {exc}; stopping: what was not acknowledged stays pending for the next writer",
+              file=sys.stderr)
+        return 1
+    except (sqlite3.Error, OSError) as exc:
+        print(f"newsspider: cannot write the archive {archive_path}: {exc}; the entries stay pending in "
+              "Redis for the next writer", file=sys.stderr)
+        return 1
     finally:
         writer.close()
         lock.release()
