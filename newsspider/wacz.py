@@ -51,7 +51,7 @@ def export_wacz(archive_path, out, *, since: str | None = None, stats: dict | No
     out.parent.mkdir(parents=True, exist_ok=True)
     db = schema.connect(archive_path, readonly=True)
     try:
-        info = schema.archive_info(db.conn)
+        portals = ", ".join(schema.portal_addresses(db.conn))
     finally:
         db.close()
     with tempfile.TemporaryDirectory(prefix=".wacz-", dir=out.parent) as tmp:
@@ -66,7 +66,7 @@ def export_wacz(archive_path, out, *, since: str | None = None, stats: dict | No
                 f.write(json.dumps(p, ensure_ascii=False) + "\n")
         partial = out.with_name(out.name + ".open")
         args = ["create", "-o", str(partial), "-p", str(pages_file), "--hash-type", "sha256",
-                "--title", f"news portal archive: {info.get('portal') or Path(archive_path).name}",
+                "--title", f"news portal archive: {portals or Path(archive_path).name}",
                 "--desc", "every fetch of the portal's articles (WARC 1.1: request, response or revisit, "
                           "metadata)" + (f" since {since}" if since else ""),
                 *map(str, warcs)]

@@ -159,14 +159,13 @@ def export_warc(archive_path, out_prefix, *, since: str | None = None,
     conn = db.conn
     out_prefix = Path(out_prefix)
     out_prefix.parent.mkdir(parents=True, exist_ok=True)
-    info = schema.archive_info(conn)
     files = WarcFiles(out_prefix, max_bytes, {
         "software": SOFTWARE,
         "format": "WARC File Format 1.1",
         "conformsTo": "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
         "description": "news portal archive: every fetch of an article URL (request, response or revisit, "
                        "metadata)" + (f" since {since}" if since else ""),
-        "isPartOf": info.get("portal") or Path(archive_path).name,
+        "isPartOf": ", ".join(schema.portal_addresses(conn)) or Path(archive_path).name,
         "hostname": socket.gethostname(),
         "robots": "obey",
     })

@@ -346,6 +346,15 @@ END""")
 END""")
 
 
+def portal_addresses(conn) -> list[str]:
+    """The base URLs of the portals the archive holds, first crawled first ([] before any)."""
+    try:
+        found = [r[0] for r in conn.execute("SELECT base_url FROM portals ORDER BY first_crawl, rowid")]
+    except sqlite3.OperationalError:
+        found = []
+    return found or ([archive_info(conn)["portal"]] if archive_info(conn).get("portal") else [])
+
+
 def archive_info(conn) -> dict:
     """The ``archive_info`` rows of an open archive ({} for an archive without them)."""
     try:

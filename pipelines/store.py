@@ -448,8 +448,9 @@ class Archive:
                 self.conn.execute(
                     """UPDATE crawl_state SET etag = coalesce(?, etag), last_modified = coalesce(?, last_modified),
                        last_fetched = ?, last_status = ?, last_sha256 = coalesce(?, last_sha256),
-                       lastmod = coalesce(?, lastmod)""" + (", next_due = ?" if revisit else "") +
-                    " WHERE url = ?", [*params, *([due] if revisit else []), key])
+                       lastmod = coalesce(?, lastmod), portal = coalesce(portal, ?)""" +
+                    (", next_due = ?" if revisit else "") +
+                    " WHERE url = ?", [*params, self._portal, *([due] if revisit else []), key])
 
     def replace_versions(self, article_id: int, parsed: list[tuple[Article, int]]) -> bool:
         """Re-derive an article's versions from its responses as parsed now (``reparse``).
@@ -527,7 +528,8 @@ class Archive:
             """INSERT INTO failures (url, portal, reason, kind, status, permanent, attempts, first_failed,
                                      last_attempt, next_retry, last_run)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT(url) DO UPDATE SET reason = excluded.reason, kind = excluded.kind,
+               ON CONFLICT(url) DO UPDATE SET portal = coalesce(failures.portal, excluded.portal),
+                 reason = excluded.reason, kind = excluded.kind,
                  status = excluded.status, permanent = excluded.permanent, attempts = excluded.attempts,
                  last_attempt = excluded.last_attempt, next_retry = excluded.next_retry,
                  last_run = excluded.last_run""",
@@ -559,10 +561,12 @@ def _read_only(path):
 
 def _of_portal(db, table: str, portal: str | None) -> tuple[str, list]:
     """The SQL condition (and its parameter) for the rows of one portal: all rows when
-    ``portal`` is None or the archive predates portals."""
+    ``portal`` is None or the archive predates portals. A row without a portal (written
+    by hand, or by another tool) is the portal's when the archive holds only that one."""
     if portal is None or "portal" not in db[table].columns_dict:
         return "1", []
-    return "portal = ?", [portal]
+    return ("(portal = ? OR (portal IS NULL AND (SELECT count(*) FROM portals WHERE name IS NOT ?) = 0))",
+            [portal, portal])
 
 
 def retry_candidates(path, now: datetime | None = None, portal: str | None = None) -> list[str]:
