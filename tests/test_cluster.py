@@ -358,3 +358,24 @@ def test_three_workers_together_keep_the_portals_delay_and_concurrency(fresh_red
     stats = con.execute("SELECT stats FROM runs").fetchone()[0]
     con.close()
     assert '"newsspider/cluster/workers": 3' in stats
+
+
+def test_crawlers_stopped_at_their_budget_end_the_run_as_budget_and_give_back_their_requests(fresh_redis, tmp_path):
+    """Every crawler stops at RUN_MAX_REQUESTS before the frontier is done: what they held
+    goes back to the queue, and the writer ends the run as a single-process run at its
+    budget does (status budget, exit 3), instead of waiting for a frontier nobody crawls."""
+    with serve(SamplePortal(articles=30), public_url=PUBLIC) as server:
+        archive = tmp_path / "budget.db"
+        with LocalCluster(fresh_redis.url, archive, server.base_url + "/", logs=tmp_path / "logs",
+                          proxy=server.address, settings={"RUN_MAX_REQUESTS": "12"}) as cluster:
+            cluster.seed()
+            cluster.start_crawler("b0")
+            cluster.start_writer()
+            codes = cluster.wait(timeout=120)
+    assert codes == {"b0": 0, "writer": 3}, codes
+    status = query_all(archive, "SELECT status, finish_reason, exit_status FROM runs")
+    assert status == [("budget", "budget_requests", 3)]
+    client = redis.Redis.from_url(fresh_redis.url)
+    keys = Keys().for_portal("usbanglanews.test")
+    assert client.zcard(keys.requests) > 0 and not client.exists(keys.finished)
+    assert not client.hlen(keys.leases("b0"))  # nothing left leased to a crawler that left
