@@ -11,7 +11,6 @@ edited) and the crawl state has to go through Redis.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import sqlite3
 import time

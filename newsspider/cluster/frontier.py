@@ -9,12 +9,13 @@ Stream, its follow-up requests in the queue). Each worker refreshes ``<prefix>:a
 (it expires after ``CLUSTER_LEASE_SECONDS``); the leases of a worker whose key expired
 (``kill -9``, a lost machine) are put back in the queue by any live worker. So a crawler
 killed mid-run loses nothing: what it held is fetched again by another, or by itself
-restarted.
+restarted. And a request is queued in the same Lua step that claims its key in the
+duplicate filter (an article's canonical key, from the spider, or scrapy-redis' request
+fingerprint), so a key is never claimed for a request that is nowhere.
 
 ``Frontier`` is what ``PortalSpider`` asks in this mode instead of the archive: the crawl
 state (validators, ``next_due``) and the failures due, which the seeding step copied into
-Redis from the archive; whether an article's canonical key was seen by any worker; who runs
-discovery's start; and when the crawl is over (nothing queued, nothing leased, for
+Redis from the archive; who runs discovery's start; and when the crawl is over (nothing queued, nothing leased, for
 ``CLUSTER_IDLE_SECONDS``), after the listing pages were started once sitemaps were done,
 as a single-process crawl does.
 
@@ -24,7 +25,8 @@ as a single-process crawl does.
 scrapy-redis 0.9.1 predates Scrapy's ``async start()`` (Scrapy 2.16 removed
 ``start_requests()``): it is used for its scheduler, queue and duplicate filter only, not
 for its ``RedisSpider`` (whose start is ``start_requests``); ``PortalSpider``'s own
-``async start()`` feeds the queue. That is the whole adapter.
+``async start()`` feeds the queue. That, and the two Lua steps above in place of its
+``next_request``/``enqueue_request``, is the whole adapter.
 """
 
 from __future__ import annotations
