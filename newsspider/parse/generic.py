@@ -73,7 +73,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta, timezone
-from itertools import islice
+from itertools import count, islice
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -1399,6 +1399,55 @@ _READ_MORE_HEADING = re.compile(r"^(?:আরও|আরো)\s+পড়ুন|^re
 
 
 _RELATED_TAGS = ("h2", "h3", "h4", "h5", "h6", "div", "span", "strong", "b", "a", "p", "header", "li")
+_RELATED_TAG_SET = frozenset(_RELATED_TAGS)
+
+
+def _heading_candidates(root) -> list:
+    """(element, its text) of the elements that can be a related block's heading, in
+    document order: of ``_RELATED_TAGS``, at most two children (``len``: comments
+    count), 1 to 60 characters of text (``"".join(el.itertext())``), and holding a খ or
+    প (the Bangla headings: খবর, পড়ুন) or an e/E (related, more, you may also like;
+    ``re.I`` folds only E to e): ``normalize_text`` creates none of these characters,
+    so a text without them cannot match ``_RELATED_HEADING``. One walk computes every
+    element's text length from its children's (an ``itertext()`` iterator per element
+    cost more than the whole walk)."""
+    out: list = []
+    _short_texts(root, out, count())
+    out.sort(key=_first)
+    return [(el, text) for _, el, text in out]
+
+
+def _first(item):
+    return item[0]
+
+
+def _short_texts(el, out: list, order) -> str | None:
+    """The text of ``el`` (``"".join(itertext())``) when it has at most 60 characters,
+    else None; appends the candidates in its subtree to ``out`` as (position in
+    document order, element, text)."""
+    position = next(order)
+    text = el.text
+    parts = [text] if text else []
+    n = len(text) if text else 0
+    for child in el:
+        if isinstance(child.tag, str):
+            sub = _short_texts(child, out, order)
+            if sub is None:
+                n = 61
+            elif n <= 60:
+                n += len(sub)
+                parts.append(sub)
+        tail = child.tail
+        if tail and n <= 60:
+            n += len(tail)
+            parts.append(tail)
+    if n > 60:
+        return None
+    joined = "".join(parts)
+    if n and el.tag in _RELATED_TAG_SET and len(el) <= 2 and \
+            ("খ" in joined or "প" in joined or "e" in joined or "E" in joined):
+        out.append((position, el, joined))
+    return joined
 
 
 def related_block(doc: Document):
@@ -1410,19 +1459,8 @@ def related_block(doc: Document):
     container = sc.container()
     body_weight = sc.total.get(container, 0) if container is not None else 0
     fallback = None
-    for el in doc.root.iter(*_RELATED_TAGS):
-        if len(el) > 2:
-            continue
-        # at most 60 characters of text: counted until the 61st, not joined (joining
-        # itertext() of every wrapper div cost more than the rest of the search)
-        n = 0
-        for t in el.itertext():
-            n += len(t)
-            if n > 60:
-                break
-        if n == 0 or n > 60:
-            continue
-        text = normalize_text("".join(el.itertext()))
+    for el, raw in _heading_candidates(doc.root):
+        text = normalize_text(raw)
         if not _RELATED_HEADING.match(text):
             continue
         if el.tag == "a" and (el.get("href") or "#")[:1] not in ("#", ""):
