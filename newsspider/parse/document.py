@@ -89,6 +89,17 @@ class Document:
             text = _utf8_text(data)
         return cls(text, url, encoding, utf8=utf8)
 
+    def tail_has(self, marker: str, chars: int) -> bool:
+        """``marker in self.text[-chars:].lower()`` for an ASCII lower-case marker, read
+        from the UTF-8 bytes when the text is not decoded: their last ``chars`` bytes
+        decode to at most that many characters of the text's end, ASCII bytes always
+        decode to themselves, and only ASCII capitals lower-case to ASCII letters; when
+        the bytes do not show it, the text decides."""
+        utf8 = self.__dict__.get("_utf8")
+        if utf8 is not None and "text" not in self.__dict__ and marker.encode() in utf8[-chars:].lower():
+            return True
+        return marker in self.text[-chars:].lower()
+
     @cached_property
     def text(self) -> str:
         """The decoded page (set by the constructor, or decoded from the UTF-8 bytes

@@ -220,7 +220,7 @@ class _Extraction:
         body = "\n\n".join(paras)
         if credits:
             self.sources["credits"] = "body"
-        if "</html>" not in doc.text[-4096:].lower() and "</body>" not in doc.text[-8192:].lower():
+        if not doc.tail_has("</html>", 4096) and not doc.tail_has("</body>", 8192):
             self.flags.append("truncated")
         if is_bijoy(body) or is_bijoy(headline or ""):
             self.flags.append("bijoy")
