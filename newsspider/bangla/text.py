@@ -175,6 +175,10 @@ _KEY_TABLE = str.maketrans(
 
 
 _KEY_CHARS_RE = re.compile("[\u200c\u200d\u09dc\u09dd\u09df" + _BN_DIGITS + "]")
+# _KEY_TABLE as (character, replacement) pairs: no replacement holds a character of the
+# table, so replacing them one after another is the translation (str.translate with a
+# dict costs ~20 us on a Bangla paragraph, the replaces ~2 us).
+_KEY_PAIRS = tuple((chr(c), r or "") for c, r in _KEY_TABLE.items())
 
 
 def match_key(s: str) -> str:
@@ -184,8 +188,10 @@ def match_key(s: str) -> str:
     to ASCII, punctuation and quotes (incl. । ‘ ’ “ ” - – —) to spaces, collapse spaces.
     """
     s = normalize_text(s)
-    if _KEY_CHARS_RE.search(s) is not None:  # str.translate is slow on non-ASCII text
-        s = s.translate(_KEY_TABLE)
+    if _KEY_CHARS_RE.search(s) is not None:
+        for c, r in _KEY_PAIRS:
+            if c in s:
+                s = s.replace(c, r)
     return " ".join(_PUNCT_RE.sub(" ", s.casefold()).split())
 
 

@@ -56,13 +56,14 @@ def parse_article(data: bytes | str, url: str = "", *, content_type: str | None 
 def extract(doc: Document, *, tz: str = DEFAULT_TZ, now: datetime | None = None) -> dict | None:
     now = now or datetime.now(timezone.utc)
     profile = select_profile(doc)
+    extraction = _Extraction(doc, profile, tz, now)
     if profile is None:
         is_article, _ = generic.looks_like_article(doc)
         if not is_article:
             return None
-    elif not profile.select(doc, "headline") and not doc.jsonld_article:
+    elif not extraction._select("headline") and not doc.jsonld_article:
         return None
-    return _Extraction(doc, profile, tz, now).result()
+    return extraction.result()
 
 
 class _Extraction:
