@@ -120,6 +120,9 @@ def text_of(el) -> str:
     collapsed; "" for a hidden element."""
     if is_hidden(el):
         return ""
+    if not len(el):  # no children (comments count): its own text, if any
+        text = el.text
+        return normalize_text(text) if text and not _is_noise_tag(el) else ""
     parts: list[str] = []
     _collect_text(el, parts)
     return normalize_text("".join(parts))
@@ -843,8 +846,8 @@ def _walk(el, lines: list[list], skip, keep) -> None:
 
 def _link_dense(el) -> bool:
     """A block that is mostly links (a list of headlines, a tag cloud)."""
-    if el.tag not in ("ul", "ol", "div", "section", "table", "p", "li"):
-        return False
+    if el.tag not in ("ul", "ol", "div", "section", "table", "p", "li") or not len(el):
+        return False  # (without children: no links)
     links = list(el.iter("a"))
     if not links:
         return False  # no linked text: not dense, whatever the text (most paragraphs)
@@ -1492,6 +1495,9 @@ _TITLE_BULLETS = " »«>›•·▪■►-–—|"
 def link_title(a) -> str:
     """A related link's title: its heading when it has one, else its text without
     timestamps and bullets, else its ``title`` attribute."""
+    if not len(a):  # no children: no heading inside, the title is its own text
+        t = normalize_text(a.text or "").strip(_TITLE_BULLETS)
+        return t or normalize_text(a.get("title") or "")
     for h in a.iter("h1", "h2", "h3", "h4", "h5", "h6"):
         t = text_of(h)
         if t:
