@@ -296,7 +296,7 @@ class Scan:
                 self.dated.append(el)
             if flags[2]:
                 self.authors.append(el)
-            if flags[3] or el.get("aria-label") == "breadcrumb":
+            if flags[3] or a.get("aria-label") == "breadcrumb":  # a: flags come from attrs
                 self.crumbs.append(el)
             if flags[4]:
                 self.tag_boxes.append(el)
@@ -306,7 +306,7 @@ class Scan:
                 if isinstance(child.tag, str) and child.tag not in _SKIP_TAGS:
                     self._walk_meta(child, boxes)
         else:
-            if tag == "a" and not boxes:
+            if tag == "a" and not boxes and len(el):
                 for _ in el.iter("h2", "h3", "h4"):
                     self.heading_links += 1
                     break
@@ -509,18 +509,38 @@ def is_hidden(el) -> bool:
 
 
 def _para_weight(p) -> int:
-    text = 0
-    links = 0
-    for t in p.itertext():
-        text += len(t.strip())
+    """A paragraph's text minus its link text (each ``itertext()`` piece stripped; the
+    text of links inside links counts once per link, as summing ``itertext()`` over
+    ``p.iter("a")`` counts it), 0 when short or mostly links. One walk, no iterators."""
+    if not len(p):
+        t = p.text
+        text = len(t.strip()) if t else 0
+        return text if text >= 20 else 0
+    text, links = _text_and_links(p, 0)
     if text < 20:
         return 0
-    for a in p.iter("a"):
-        for t in a.itertext():
-            links += len(t.strip())
     if links > 0.5 * text:
         return 0
     return text - links
+
+
+def _text_and_links(el, in_links: int) -> tuple[int, int]:
+    """(stripped text length, that length times the links it is inside) of el's
+    ``itertext()``: its text, its descendants' text and tails (comments' content not)."""
+    t = el.text
+    text = len(t.strip()) if t else 0
+    links = text * in_links
+    for child in el:
+        if isinstance(child.tag, str):
+            ct, cl = _text_and_links(child, in_links + 1 if child.tag == "a" else in_links)
+            text += ct
+            links += cl
+        t = child.tail
+        if t:
+            n = len(t.strip())
+            text += n
+            links += n * in_links
+    return text, links
 
 
 def scan(doc: Document) -> Scan:
