@@ -115,6 +115,15 @@ _PREVNEXT_ATTR = re.compile(r"(?:prev|next)[-_]?(?:post|prev|next)?|post-?naviga
 _HOME_WORDS = {"প্রচ্ছদ", "হোম", "home", "মূলপাতা", "প্রথম পাতা", "homepage"}
 
 
+def _first_below(el, tag: str):
+    """``el.find(".//tag")`` without ElementPath's Python machinery: the first
+    descendant with that tag, in document order."""
+    for found in el.iter(tag):
+        if found is not el:
+            return found
+    return None
+
+
 def text_of(el) -> str:
     """Visible text of an element (noise tags and hidden elements skipped), whitespace
     collapsed; "" for a hidden element."""
@@ -400,7 +409,7 @@ class Scan:
         page's title metadata (og:title, JSON-LD headline, <title>), else every <h1>."""
         doc = self.doc
         art = doc.jsonld_article or {}
-        title_el = doc.root.find(".//title")
+        title_el = _first_below(doc.root, "title")
         known = [match_key(t) for t in (_first_str(art.get("headline")), doc.meta.get("og:title"),
                                          "".join(title_el.itertext()) if title_el is not None else "") if t]
         known = [k for k in known if len(k) >= 4]
@@ -719,8 +728,8 @@ def _has_title_link(sc: Scan, el, blocks, in_heading: bool = False, single: bool
             continue
         heading = in_heading or tag in ("h2", "h3", "h4", "h5")
         if tag == "a" and child.get("href"):
-            if heading or child.find(".//h2") is not None or child.find(".//h3") is not None \
-                    or child.find(".//h4") is not None or (single and len(text_of(child)) >= 20):
+            if heading or next(child.iter("h2", "h3", "h4"), None) is not None \
+                    or (single and len(text_of(child)) >= 20):  # (child is an <a>: not itself a heading)
                 return True
             continue
         if _has_title_link(sc, child, blocks, heading, single):
@@ -736,7 +745,7 @@ _SITE_SEPARATORS = re.compile(r"\s+(?:[|\-–—:»«/]|::)\s+")
 def headline(doc: Document) -> tuple[str | None, str]:
     ld = normalize_text(_first_str(doc.jsonld_article.get("headline")) or "") if doc.jsonld_article else ""
     og = normalize_text(doc.meta.get("og:title") or doc.meta.get("twitter:title") or "")
-    title_el = doc.root.find(".//title")
+    title_el = _first_below(doc.root, "title")
     title = normalize_text("".join(title_el.itertext())) if title_el is not None else ""
     known = [k for k in (match_key(ld), match_key(og), match_key(title)) if len(k) >= 4]
     sc = scan(doc)
@@ -1386,7 +1395,7 @@ def breadcrumb_names(doc: Document, headline: str | None = None) -> list[str]:
     for el in doc.root.iter("div", "nav", "ol", "ul", "p", "span", "td"):
         if sc.order.get(el, 0) > limit:
             break
-        links = el.findall(".//a")
+        links = list(el.iter("a"))  # el is no <a>: its descendants, as findall(".//a")
         if not 2 <= len(links) <= 5:
             continue
         first = urlsplit(doc.absolute(links[0].get("href") or "")).path
@@ -1589,8 +1598,8 @@ def images(doc: Document, container=None) -> list[dict]:
 
     scope = container.getparent() if container is not None and container.getparent() is not None else doc.root
     for fig in scope.iter("figure"):
-        img = fig.find(".//img")
-        cap = fig.find(".//figcaption")
+        img = next(fig.iter("img"), None)  # fig.find(".//img"): a <figure> is no <img>
+        cap = next(fig.iter("figcaption"), None)
         if img is not None:
             add(img.get("src") or img.get("data-src"), text_of(cap) if cap is not None else img.get("alt"))
     if doc.meta.get("og:image") and not out:
