@@ -1564,12 +1564,21 @@ def _prevnext(attr: str) -> bool:
 
 def related_links(doc: Document, block) -> list[dict]:
     out, seen = [], set()
+    around: dict = {}  # ancestor -> _prevnext of it: the links of a list share them
     for a in block.iter("a"):
         href = a.get("href") or ""
         if not href or href.startswith(("#", "javascript:", "mailto:")):
             continue
-        if any(_prevnext(f"{n.get('class') or ''} {n.get('rel') or ''}")
-               for n in (a, *islice(a.iterancestors(), 3))):
+        if _prevnext(f"{a.get('class') or ''} {a.get('rel') or ''}"):
+            continue
+        hit = False
+        for n in islice(a.iterancestors(), 3):
+            hit = around.get(n)
+            if hit is None:
+                hit = around[n] = _prevnext(f"{n.get('class') or ''} {n.get('rel') or ''}")
+            if hit:
+                break
+        if hit:
             continue
         title = link_title(a)
         if not title or _RELATED_HEADING.match(title):
