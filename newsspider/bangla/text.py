@@ -181,13 +181,16 @@ _KEY_CHARS_RE = re.compile("[\u200c\u200d\u09dc\u09dd\u09df" + _BN_DIGITS + "]")
 _KEY_PAIRS = tuple((chr(c), r or "") for c, r in _KEY_TABLE.items())
 
 
-def match_key(s: str) -> str:
+def match_key(s: str, *, normalized: bool = False) -> str:
     """A key for comparing/deduplicating text (never for storage).
 
     normalize_text, then: drop ZWNJ/ZWJ, unify nukta spellings, casefold, Bangla digits
     to ASCII, punctuation and quotes (incl. । ‘ ’ “ ” - – —) to spaces, collapse spaces.
+    ``normalized``: ``s`` is already an output of normalize_text (which is idempotent),
+    so it is not normalized again.
     """
-    s = normalize_text(s)
+    if not normalized:
+        s = normalize_text(s)
     if _KEY_CHARS_RE.search(s) is not None:
         for c, r in _KEY_PAIRS:
             if c in s:

@@ -842,7 +842,8 @@ def body_paragraphs_from(container, *, skip=None, keys: dict | None = None, keep
     paras = []
     for parts in lines:
         paras.extend(_split_on_breaks(parts))
-    return dedupe_paragraphs([p for p in paras if p and not _BOILERPLATE_LINE.match(p)], keys)
+    # (each paragraph is an output of normalize_text)
+    return dedupe_paragraphs([p for p in paras if p and not _BOILERPLATE_LINE.match(p)], keys, normalized=True)
 
 
 _BR = object()
@@ -917,7 +918,7 @@ def _split_on_breaks(parts: list) -> list[str]:
     return [normalize_text(p) for p in out if p.strip()]
 
 
-def dedupe_paragraphs(paras: list[str], keys_out: dict | None = None) -> list[str]:
+def dedupe_paragraphs(paras: list[str], keys_out: dict | None = None, *, normalized: bool = False) -> list[str]:
     """Each paragraph once: drops exact repeats (by match key), repeats of text already
     kept (a teaser rendered again, split differently), and paragraphs that are the
     concatenation of paragraphs already kept."""
@@ -926,7 +927,7 @@ def dedupe_paragraphs(paras: list[str], keys_out: dict | None = None) -> list[st
     seen: set[str] = set()
     joined = ""
     for p in paras:
-        k = match_key(p)
+        k = match_key(p, normalized=normalized)
         if keys_out is not None:
             keys_out[p] = k  # the caller compares paragraphs by key again
         if not k or k in seen:
@@ -952,7 +953,8 @@ def body_from_jsonld(doc: Document) -> list[str]:
     text = _first_str(art.get("articleBody")) if art else None
     if not text:
         return []
-    return dedupe_paragraphs([normalize_text(p) for p in re.split(r"\n\s*\n|\r?\n", text) if p.strip()])
+    return dedupe_paragraphs([normalize_text(p) for p in re.split(r"\n\s*\n|\r?\n", text) if p.strip()],
+                             normalized=True)
 
 
 # --------------------------------------------------------------------------- byline
@@ -1660,8 +1662,8 @@ def tags(doc: Document) -> list[str]:
     out, seen = [], set()
     for t in found:
         t = normalize_text(str(t)).strip(" #,")
-        if t and match_key(t) not in seen and len(t) < 80 and not t.endswith(":"):
-            seen.add(match_key(t))
+        if t and (key := match_key(t)) not in seen and len(t) < 80 and not t.endswith(":"):
+            seen.add(key)
             out.append(t)
     return out
 
