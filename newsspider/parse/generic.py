@@ -1199,19 +1199,38 @@ _PUBLISH_WORDS = re.compile(r"প্রকাশ|আপডেট|হালনা
 _CLOCK = re.compile(r"[0-9০-৯]{1,2}\s*[:：ঃ]\s*[0-9০-৯]{2}")
 
 
-_CLASS_OR_ID = lxml.etree.XPath("//*[@class or @id]")
+_CLASS_AND_ID_VALUES = lxml.etree.XPath("//@class | //@id")
+# attribute value -> whether _DATE_ATTR finds a date word in it (shared, bounded)
+_DATE_WORDS: dict[str, bool] = {}
 
 
 def dated_text_has_update(doc: Document) -> bool:
     """Whether any element whose class/id speaks of a date (a superset of the scan's
     ``dated``: hidden, boxed and long ones too) has an "updated" part in its text as
-    ``visible_date_texts`` would offer it (``text_of``, ``split_labelled_dates``)."""
-    for el in _CLASS_OR_ID(doc.root):
-        attr = f"{el.get('class') or ''} {el.get('id') or ''}"
-        if len(attr) > 1 and _attr_flags(attr)[1]:
-            text = text_of(el)
-            if text and "updated" in split_labelled_dates(text):
-                return True
+    ``visible_date_texts`` would offer it (``text_of``, ``split_labelled_dates``).
+
+    The scan's test is ``_DATE_ATTR`` on "class id"; its words hold no space, so it
+    finds one in that string exactly when it finds one in the class or in the id: the
+    attribute values are tested (once per distinct value), and only the elements of
+    those that have one are fetched and read."""
+    checked: set = set()
+    words = _DATE_WORDS
+    for value in _CLASS_AND_ID_VALUES(doc.root):
+        hit = words.get(value)
+        if hit is None:
+            if len(words) >= 100_000:
+                words.clear()
+            key = str(value)  # not the smart string: it would keep the tree alive
+            hit = words[key] = _DATE_ATTR.search(key) is not None
+        if not hit:
+            continue
+        el = value.getparent()
+        if el in checked:
+            continue
+        checked.add(el)
+        text = text_of(el)
+        if text and "updated" in split_labelled_dates(text):
+            return True
     return False
 
 
