@@ -274,7 +274,8 @@ class Scan:
 
     _flags = staticmethod(_attr_flags)
 
-    def _walk(self, el, boxes: tuple) -> int:
+    def _walk(self, el, boxes: tuple, tag: str | None = None) -> int:
+        """``tag``: ``el.tag`` when the caller has read it (each read builds a string)."""
         order = self.order
         order[el] = len(order)
         flags = None
@@ -292,7 +293,8 @@ class Scan:
                 attr = f"{cls or ''} {id_ or ''}"
                 if len(attr) > 1:
                     flags = _attr_flags(attr)
-        tag = el.tag
+        if tag is None:
+            tag = el.tag
         box = tag in _NOISE_ELEMENTS or (flags is not None and flags[0])
         if box:
             boxes = (*boxes, el)
@@ -312,7 +314,8 @@ class Scan:
         if tag == "p":
             weight = _para_weight(el)
             for child in el:  # bylines and dates hide in <p> too; no weight below
-                if isinstance(child.tag, str) and child.tag not in _SKIP_TAGS:
+                ctag = child.tag
+                if isinstance(ctag, str) and ctag not in _SKIP_TAGS:
                     self._walk_meta(child, boxes)
         else:
             if tag == "a" and not boxes and len(el):
@@ -324,7 +327,7 @@ class Scan:
             for child in el:
                 ctag = child.tag
                 if isinstance(ctag, str) and ctag not in _SKIP_TAGS:
-                    weight += self._walk(child, boxes)
+                    weight += self._walk(child, boxes, ctag)
                 if ctag != "a":
                     tail = child.tail  # each access decodes the UTF-8 anew
                     if tail:
