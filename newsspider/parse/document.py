@@ -113,8 +113,9 @@ class Document:
         lower-cased), in page order: ``article:tag`` repeats once per tag."""
         out: dict[str, list[str]] = {}
         for el in self.root.iter("meta"):
-            key = el.get("property") or el.get("name") or el.get("itemprop")
-            content = el.get("content")
+            a = dict(el.items())  # one call for the four reads (the parser keeps one of each name)
+            key = a.get("property") or a.get("name") or a.get("itemprop")
+            content = a.get("content")
             if key and content and content.strip():
                 out.setdefault(key.strip().lower(), []).append(content.strip())
         return out
