@@ -209,12 +209,30 @@ def _split_tail(p: str) -> tuple[str, str]:
     agency list (``_MAX_LIST``), so then the tail is reported empty."""
     core = p.rstrip(" ।.!?")
     start = max(0, len(core) - _TAIL_WINDOW)
-    cut = 0
-    for m in _BOUNDARY_RE.finditer(core, start):
-        cut = m.end()
+    cut = _last_boundary_end(core, start)
     if cut == 0 and start:
         return p, ""
     return p[:cut].rstrip(), core[cut:].strip()
+
+
+def _last_boundary_end(core: str, start: int) -> int:
+    """The end of the last ``_BOUNDARY_RE`` match in ``core[start:]`` (0 without one),
+    by ``rfind`` from the end instead of matching every boundary from the start: a
+    danda, ! or ?, or one of .’”"'» followed by whitespace (``\s`` is ``str.isspace``)."""
+    cut = 0
+    for c in "।!?":
+        pos = core.rfind(c, start)
+        if pos >= cut:
+            cut = pos + 1
+    n = len(core)
+    for c in ".’”\"'»":
+        pos = core.rfind(c, start)
+        while pos >= 0 and pos + 1 > cut:
+            if pos + 1 < n and core[pos + 1].isspace():
+                cut = pos + 1
+                break
+            pos = core.rfind(c, start, pos)
+    return cut
 
 
 def _has_source_label(p: str) -> bool:
