@@ -137,7 +137,7 @@ def _agency_list(s: str) -> list[tuple[str, bool]] | None:
     if not s or len(s) > _MAX_LIST:
         return None
     out = []
-    for item in _LIST_SEP_RE.split(s):
+    for item in _split_lazily(s):
         item = item.strip(_WRAP_LEAD).rstrip(_WRAP_TRAIL)
         if not item:
             continue
@@ -146,6 +146,17 @@ def _agency_list(s: str) -> list[tuple[str, bool]] | None:
             return None
         out.append((hit[0], hit[1]))
     return out or None
+
+
+def _split_lazily(s: str):
+    """``_LIST_SEP_RE.split(s)`` one item at a time (the pattern never matches empty,
+    so its matches from left to right are split's): most tails are no list, and their
+    first item already says so, before the rest of the string is searched."""
+    pos = 0
+    for m in _LIST_SEP_RE.finditer(s):
+        yield s[pos:m.start()]
+        pos = m.end()
+    yield s[pos:]
 
 
 def _find_inside(item: str) -> str | None:
