@@ -140,6 +140,8 @@ def normalize_body(s: str) -> str:
 
 def to_ascii_digits(s: str) -> str:
     """Map Bangla digits ০-৯ to ASCII 0-9 (other characters unchanged)."""
+    if s.isascii():  # nothing to map (translate would look every character up)
+        return s
     return s.translate(_DIGIT_TABLE)
 
 
