@@ -137,7 +137,7 @@ def _agency_list(s: str) -> list[tuple[str, bool]] | None:
     if not s or len(s) > _MAX_LIST:
         return None
     out = []
-    for item in _split_lazily(s):
+    for item in _list_items(s):
         item = item.strip(_WRAP_LEAD).rstrip(_WRAP_TRAIL)
         if not item:
             continue
@@ -148,15 +148,17 @@ def _agency_list(s: str) -> list[tuple[str, bool]] | None:
     return out or None
 
 
-def _split_lazily(s: str):
-    """``_LIST_SEP_RE.split(s)`` one item at a time (the pattern never matches empty,
-    so its matches from left to right are split's): most tails are no list, and their
-    first item already says so, before the rest of the string is searched."""
-    pos = 0
-    for m in _LIST_SEP_RE.finditer(s):
-        yield s[pos:m.start()]
-        pos = m.end()
-    yield s[pos:]
+def _list_items(s: str) -> list[str]:
+    """``_LIST_SEP_RE.split(s)``, with a cheaper search first: a separator needs one of
+    its characters, or whitespace, then ও/এবং/and, then whitespace (the lookbehind's
+    and lookahead's), which ``_SEP_HINT`` finds wherever the separator could match.
+    Most tails are one sentence without any (a fourth of the split's time)."""
+    if _SEP_HINT.search(s) is None:
+        return [s]
+    return _LIST_SEP_RE.split(s)
+
+
+_SEP_HINT = re.compile(r"[,،;/|&]|\s(?:ও|এবং|and)(?=\s)", re.IGNORECASE)
 
 
 def _find_inside(item: str) -> str | None:
