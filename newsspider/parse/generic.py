@@ -73,6 +73,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta, timezone
+from functools import lru_cache
 from itertools import count, islice
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -1118,8 +1119,14 @@ def _is_site(part: str, site_name: str) -> bool:
     """The part names the site ("যুগান্তর" of "দৈনিক যুগান্তর")."""
     if not site_name:
         return False
-    key, site = match_key(part), match_key(site_name)
+    key, site = match_key(part), _site_key(site_name)
     return bool(key) and (key == site or (len(key) >= 3 and key in site.split()) or key in site and len(key) >= 6)
+
+
+@lru_cache(maxsize=1024)
+def _site_key(site_name: str) -> str:
+    """match_key of a site's name (og:site_name): the same on every page of a portal."""
+    return match_key(site_name)
 
 
 def _looks_like_place(part: str, site_name: str) -> bool:
