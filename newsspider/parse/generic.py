@@ -139,8 +139,9 @@ def text_of(el) -> str:
 
 
 def _collect_text(el, parts: list, br=" ") -> None:
-    if el.text and not _is_noise_tag(el):
-        parts.append(el.text)
+    text = el.text  # each read decodes the UTF-8 anew: once
+    if text and not _is_noise_tag(el):
+        parts.append(text)
     for child in el:
         if not _is_noise_tag(child) and not is_hidden(child):
             if child.tag == "br":
@@ -151,8 +152,9 @@ def _collect_text(el, parts: list, br=" ") -> None:
                 parts.append(_LINE)
                 _collect_text(child, parts, br)
                 parts.append(_LINE)
-        if child.tail:
-            parts.append(child.tail)
+        tail = child.tail
+        if tail:
+            parts.append(tail)
 
 
 _LINE = "\n"
@@ -180,7 +182,15 @@ _SKIP_TAGS = frozenset(NOISE_TAGS) - {"form"}
 
 def is_noise(el) -> bool:
     """A boilerplate element: ads, share bars, related lists, captions, comments ..."""
-    if _is_noise_tag(el) or el.tag in _NOISE_ELEMENTS:
+    if _is_noise_tag(el):
+        return True
+    return _noise_box(el, el.tag)
+
+
+def _noise_box(el, tag: str) -> bool:
+    """``is_noise`` of an element whose tag (``tag``, read once by the caller) is a
+    string and no noise tag."""
+    if tag in _NOISE_ELEMENTS:
         return True
     attrs = el.items()  # one call for the six attribute reads below
     if not attrs:
@@ -854,15 +864,16 @@ _BR = object()
 
 
 def _walk(el, lines: list[list], skip, keep) -> None:
-    if el.text:
-        lines[-1].append(el.text)
+    text = el.text  # each read decodes the UTF-8 anew: once
+    if text:
+        lines[-1].append(text)
     for child in el:
         tag = child.tag
         if not isinstance(tag, str) or tag in NOISE_TAGS:
             pass
         elif tag == "br":
             lines[-1].append(_BR)
-        elif (is_noise(child) and child not in keep) or skip(child):
+        elif (_noise_box(child, tag) and child not in keep) or skip(child):
             if tag in _BLOCK_TAGS or tag in ("figure", "aside", "nav"):
                 lines.append([])
         elif tag in _BLOCK_TAGS:
@@ -874,8 +885,9 @@ def _walk(el, lines: list[list], skip, keep) -> None:
                 lines.append([])
         else:
             _walk(child, lines, skip, keep)
-        if child.tail:
-            lines[-1].append(child.tail)
+        tail = child.tail
+        if tail:
+            lines[-1].append(tail)
 
 
 def _link_dense(el) -> bool:
@@ -1569,14 +1581,16 @@ def link_title(a) -> str:
 
 
 def _collect_title(el, parts):
-    if el.text:
-        parts.append(el.text)
+    text = el.text
+    if text:
+        parts.append(text)
     for child in el:
         if isinstance(child.tag, str) and child.tag not in NOISE_TAGS and child.tag != "time" \
                 and not _META_ATTR.search(child.get("class") or ""):
             _collect_title(child, parts)
-        if child.tail:
-            parts.append(child.tail)
+        tail = child.tail
+        if tail:
+            parts.append(tail)
 
 
 _PREVNEXT_SEEN: dict[str, bool] = {}
