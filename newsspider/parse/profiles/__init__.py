@@ -44,11 +44,14 @@ class Profile:
         return f"{self.name}/{self.version}"
 
     def matches(self, doc: Document) -> bool:
-        # One lxml XPath call: cheaper than indexing every class of a page that may not
-        # carry the template at all (the index pays off over a matching page's selectors).
+        # Not the class index (the whole class pass, for a page that may not carry the
+        # template at all): a one-step signature walks the tag's elements until the
+        # first match, which is cheaper than lxml's XPath on template and other pages.
         found = _SIGNATURES.get(self.signature)
         if found is None:
-            found = _SIGNATURES[self.signature] = lxml.etree.XPath(self.signature)
+            steps = _compile_steps(self.signature)
+            found = _SIGNATURES[self.signature] = steps.exists if steps is not None and len(steps.steps) == 1 \
+                else lxml.etree.XPath(self.signature)
         return bool(found(doc.root))
 
     def select(self, doc: Document, field: str) -> list:
@@ -253,6 +256,12 @@ class _StepPath:
         # the steps with class predicates find their elements in ``_class_hits``
         self.ids = tuple(_first_step_id(preds) if preds else None for _, preds, _ in steps)
         self.first_id = self.ids[0]
+
+    def exists(self, root) -> bool:
+        """Whether a one-step path finds any element (stops at the first)."""
+        tag, preds, after = self.steps[0]
+        it = root.iter(lxml.etree.Element) if tag == "*" else root.iter(tag)
+        return any(_step_ok(el, preds, after) for el in it)
 
     def from_hits(self, root, hits: dict) -> list:
         """The elements, from the class matches of the steps (``_class_hits``): those of
