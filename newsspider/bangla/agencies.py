@@ -231,7 +231,7 @@ def _split_tail(p: str) -> tuple[str, str]:
 def _last_boundary_end(core: str, start: int) -> int:
     """The end of the last ``_BOUNDARY_RE`` match in ``core[start:]`` (0 without one),
     by ``rfind`` from the end instead of matching every boundary from the start: a
-    danda, ! or ?, or one of .’”"'» followed by whitespace (``\s`` is ``str.isspace``)."""
+    danda, ! or ?, or one of .’”"'» followed by whitespace (the regex's whitespace is ``str.isspace``)."""
     cut = 0
     for c in "।!?":
         pos = core.rfind(c, start)
