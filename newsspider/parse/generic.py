@@ -293,17 +293,22 @@ class Scan:
         attrs = el.items()  # one call; each el.get() is another walk of the attributes
         if attrs:
             a = dict(attrs)
-            if _hidden_attrs(a):
+            # _hidden_attrs(a), inline (this runs for every element of the page)
+            style, cls = a.get("style"), a.get("class")
+            if (style is not None and _HIDDEN_STYLE.search(style) is not None) \
+                    or a.get("hidden") is not None or a.get("aria-hidden") == "true" \
+                    or (cls is not None and ("hid" in cls or "none" in cls or "sr-only" in cls
+                                             or "screen-reader" in cls) and _HIDDEN_CLASS.search(cls) is not None):
                 self._hidden(el)
                 return 0
             itemprop = a.get("itemprop")
             if itemprop is not None:
                 self._itemprop(el, itemprop, boxes)
-            cls, id_ = a.get("class"), a.get("id")
+            id_ = a.get("id")
             if cls is not None or id_ is not None:
                 attr = f"{cls or ''} {id_ or ''}"
                 if len(attr) > 1:
-                    flags = _attr_flags(attr)
+                    flags = _ATTR_FLAGS.get(attr) or _attr_flags(attr)
         if tag is None:
             tag = el.tag
         box = tag in _NOISE_ELEMENTS or (flags is not None and flags[0])
@@ -1505,8 +1510,18 @@ def _short_texts(el, out: list, order) -> str | None:
     parts = [text] if text else []
     n = len(text) if text else 0
     for child in el:
-        if isinstance(child.tag, str):
-            sub = _short_texts(child, out, order)
+        ctag = child.tag
+        if isinstance(ctag, str):
+            if len(child):
+                sub = _short_texts(child, out, order)
+            else:  # a leaf, inline: its text is its .text
+                cpos = next(order)
+                sub = child.text or ""
+                if len(sub) > 60:
+                    sub = None
+                elif sub and ctag in _RELATED_TAG_SET and \
+                        ("খ" in sub or "প" in sub or "e" in sub or "E" in sub):
+                    out.append((cpos, child, sub))
             if sub is None:
                 n = 61
             elif n <= 60:
