@@ -1566,9 +1566,16 @@ def related_block(doc: Document):
                 break
             if container is not None and (block is container or sc.total.get(block, 0) > 0.5 * body_weight > 0):
                 break
-            links = [a for a in block.iter("a") if a is not el and el not in a.iterancestors()
-                     and a.get("href") and not (a.get("href") or "").startswith("#") and text_of(a)]
-            if len(links) >= 2:
+            # two links other than the heading's own are enough to know (cheapest tests first)
+            links = 0
+            for a in block.iter("a"):
+                href = a.get("href")
+                if href and not href.startswith("#") and a is not el and el not in a.iterancestors() \
+                        and text_of(a):
+                    links += 1
+                    if links >= 2:
+                        break
+            if links >= 2:
                 if not read_more:
                     return block
                 fallback = fallback if fallback is not None else block
