@@ -1443,6 +1443,8 @@ def breadcrumb_names(doc: Document, headline: str | None = None) -> list[str]:
     for el in doc.root.iter("div", "nav", "ol", "ul", "p", "span", "td"):
         if sc.order.get(el, 0) > limit:
             break
+        if not len(el):
+            continue  # no children: no links
         links = list(el.iter("a"))  # el is no <a>: its descendants, as findall(".//a")
         if not 2 <= len(links) <= 5:
             continue
