@@ -362,25 +362,29 @@ class Scan:
         """Inside a paragraph: only the candidates (dates, authors, microdata)."""
         self.order.setdefault(el, len(self.order))
         attrs = el.items()
-        a = dict(attrs) if attrs else {}
-        if attrs and _hidden_attrs(a):
-            self._hidden(el)
-            return
-        itemprop = a.get("itemprop")
-        if itemprop is not None:
-            self._itemprop(el, itemprop, boxes)
+        if attrs:  # (an element without attributes is no candidate itself, unless a <time>)
+            a = dict(attrs)
+            if _hidden_attrs(a):
+                self._hidden(el)
+                return
+            itemprop = a.get("itemprop")
+            if itemprop is not None:
+                self._itemprop(el, itemprop, boxes)
         if el.tag == "time":
             self.times.append((el, boxes))
-        attr = f"{a.get('class') or ''} {a.get('id') or ''}"
-        if len(attr) > 1:
-            flags = _attr_flags(attr)
-            if flags[1]:
-                self.dated.append(el)
-            if flags[2]:
-                self.authors.append(el)
-        for child in el:
-            if isinstance(child.tag, str) and child.tag not in _SKIP_TAGS:
-                self._walk_meta(child, boxes)
+        if attrs:
+            attr = f"{a.get('class') or ''} {a.get('id') or ''}"
+            if len(attr) > 1:
+                flags = _attr_flags(attr)
+                if flags[1]:
+                    self.dated.append(el)
+                if flags[2]:
+                    self.authors.append(el)
+        if len(el):
+            for child in el:
+                ctag = child.tag
+                if isinstance(ctag, str) and ctag not in _SKIP_TAGS:
+                    self._walk_meta(child, boxes)
 
     def _itemprop(self, el, itemprop: str, boxes: tuple, visible: bool = True) -> None:
         for prop in itemprop.split():
