@@ -74,7 +74,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta, timezone
 from functools import lru_cache
-from itertools import count, islice
+from itertools import chain, count, islice
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -1231,6 +1231,7 @@ _CLOCK = re.compile(r"[0-9০-৯]{1,2}\s*[:：ঃ]\s*[0-9০-৯]{2}")
 
 
 _CLASS_AND_ID_VALUES = lxml.etree.XPath("//@class | //@id")
+_ID_VALUES = lxml.etree.XPath("//@id")
 # attribute value -> whether _DATE_ATTR finds a date word in it (shared, bounded)
 _DATE_WORDS: dict[str, bool] = {}
 
@@ -1246,7 +1247,9 @@ def dated_text_has_update(doc: Document) -> bool:
     those that have one are fetched and read."""
     checked: set = set()
     words = _DATE_WORDS
-    for value in _CLASS_AND_ID_VALUES(doc.root):
+    classes = doc.__dict__.get("_class_values")  # when the profile's selectors read them
+    values = _CLASS_AND_ID_VALUES(doc.root) if classes is None else chain(classes, _ID_VALUES(doc.root))
+    for value in values:
         hit = words.get(value)
         if hit is None:
             if len(words) >= 100_000:

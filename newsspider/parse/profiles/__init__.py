@@ -193,7 +193,9 @@ def _class_hits(doc: Document) -> dict:
     if len(_CLASS_STEPS) >= 100_000:
         _CLASS_STEPS.clear()
     hits: dict = {}
-    for i, value in enumerate(_CLASS_ATTRS(doc.root)):
+    values = _CLASS_ATTRS(doc.root)
+    doc.__dict__["_class_values"] = values  # the page's class attributes: generic reads them too
+    for i, value in enumerate(values):
         ids = _CLASS_STEPS.get(value)
         if ids is None:
             key = str(value)  # not the smart string: it would keep the tree alive
