@@ -111,6 +111,13 @@ class Document:
             text = _utf8_text(data)
         return cls(text, url, encoding, utf8=utf8)
 
+    def source_may_contain(self, word: str) -> bool:
+        """False when the bytes libxml2 parsed (a UTF-8 page's own) do not contain the
+        ASCII ``word`` in any letter case; True otherwise, also when unknown (a page
+        parsed from its decoded, scrubbed text)."""
+        utf8 = self.__dict__.get("_utf8")
+        return utf8 is None or word.lower().encode() in utf8.lower()
+
     def tail_has(self, marker: str, chars: int) -> bool:
         """``marker in self.text[-chars:].lower()`` for an ASCII lower-case marker, read
         from the UTF-8 bytes when the text is not decoded: their last ``chars`` bytes
