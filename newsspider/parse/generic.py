@@ -861,10 +861,11 @@ def body_paragraphs_from(container, *, skip=None, keys: dict | None = None, keep
     boilerplate lines, link lists and repeated renderings are dropped. ``keep``: noise
     boxes that hold the article (``Scan.protected``), walked as any block."""
     lines: list[list] = [[]]
-    _walk(container, lines, skip or (lambda el: False), keep)
+    _walk(container, lines, skip, keep)
     paras = []
     for parts in lines:
-        paras.extend(_split_on_breaks(parts))
+        if parts:  # (an empty line, between two blocks, gives no paragraph)
+            paras.extend(_split_on_breaks(parts))
     # (each paragraph is an output of normalize_text)
     return dedupe_paragraphs([p for p in paras if p and not _BOILERPLATE_LINE.match(p)], keys, normalized=True)
 
@@ -882,7 +883,7 @@ def _walk(el, lines: list[list], skip, keep) -> None:
             pass
         elif tag == "br":
             lines[-1].append(_BR)
-        elif (_noise_box(child, tag) and child not in keep) or skip(child):
+        elif (_noise_box(child, tag) and child not in keep) or (skip is not None and skip(child)):
             if tag in _BLOCK_TAGS or tag in ("figure", "aside", "nav"):
                 lines.append([])
         elif tag in _BLOCK_TAGS:
