@@ -1,6 +1,8 @@
 """Speed and memory of the pipeline, against the hardware and the tools users would pick.
 
     make bench                      (or: .venv/bin/python -m bench.perf [--quick])
+    python -m bench.perf --quick --only parse     figure 1 alone (CPU time)
+    python -m bench.perf --callgrind              figure 1's ratios as instruction counts
 
 Every figure is a ratio of two things measured in this same run, or a count: timings on
 shared machines are noisy, ratios much less so. Prints a table (figure, value, goal,
@@ -270,6 +272,50 @@ def measure_parse(quick: bool) -> dict:
     out["parse_rate_single_pass_per_s"] = len(sample) / (time.process_time() - t0)
     if traf is None:
         out["trafilatura"] = "not installed (pip install trafilatura, or make bench)"
+    return out
+
+
+def parse_loop(which: str, mode: str, n: int) -> None:
+    """One process of ``callgrind_parse``: parse the pages ``n`` times with ``mode``
+    (``none`` does everything else: imports, page rendering, warm-up)."""
+    pages = sample_pages(60)[:20] if which == "sample" else real_pages()
+    prepare, bare = bare_parse()
+    prepare(pages)
+    for body, url in pages[:3]:  # imports, compiled patterns, caches: in every mode
+        parse_article(body, url)
+        bare(body, url)
+    gc.collect()
+    gc.disable()  # a collection falls where allocation counts say: not the same in each mode
+    fn = {"bare": bare, "ours": lambda body, url: parse_article(body, url),
+          "none": lambda body, url: None}[mode]
+    for _ in range(n):
+        for body, url in pages:
+            fn(body, url)
+
+
+def callgrind_parse(runs=(("sample", 3), ("real", 10))) -> dict:
+    """Instruction counts (valgrind's callgrind: deterministic, unlike time on a shared
+    machine) of parse_article and of the bare parse, per page: a process that parses the
+    pages N times minus one that does not (``parse_loop``), PYTHONHASHSEED fixed."""
+    import tempfile
+
+    out: dict = {}
+    env = dict(ENV, PYTHONHASHSEED="0")
+    with tempfile.TemporaryDirectory() as tmp:
+        for which, n in runs:
+            counts = {}
+            for mode in ("none", "bare", "ours"):
+                proc = subprocess.run(
+                    ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/cg.out", PY, "-m", "bench.perf",
+                     "--parse-loop", which, mode, str(n)],
+                    cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+                counts[mode] = int(re.search(r"Collected : (\d+)", proc.stderr).group(1))
+            pages = 20 if which == "sample" else len(real_pages())
+            bare = (counts["bare"] - counts["none"]) / n / pages
+            ours = (counts["ours"] - counts["none"]) / n / pages
+            out[which] = {"bare_instructions": bare, "parse_instructions": ours, "ratio": ours / bare}
+            log(f"callgrind {which}: parse_article {ours / 1e6:.2f} M instructions a page, "
+                f"bare parse {bare / 1e6:.2f} M: {ours / bare:.2f}x")
     return out
 
 
@@ -600,7 +646,18 @@ def main(argv=None) -> int:
     ap.add_argument("--profile", action="store_true",
                     help="also record py-spy/cProfile profiles in bench/out/ for goals not met")
     ap.add_argument("--only", default="parse,crawl,search", help="parts to run (parse,crawl,search)")
+    ap.add_argument("--callgrind", action="store_true",
+                    help="only the parse ratios as callgrind instruction counts (template: 20 pages x 3, "
+                         "real page x 10; needs valgrind; a few minutes)")
+    ap.add_argument("--parse-loop", nargs=3, metavar=("PAGES", "MODE", "N"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.parse_loop:
+        which, mode, count = args.parse_loop
+        parse_loop(which, mode, int(count))
+        return 0
+    if args.callgrind:
+        print(json.dumps(callgrind_parse(), indent=2))
+        return 0
     n = args.articles or (1000 if args.quick else 5000)
     n_large = 4 * n
     n_search = args.search_articles or (10000 if args.quick else 50000)

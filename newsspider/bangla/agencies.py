@@ -137,7 +137,7 @@ def _agency_list(s: str) -> list[tuple[str, bool]] | None:
     if not s or len(s) > _MAX_LIST:
         return None
     out = []
-    for item in _LIST_SEP_RE.split(s):
+    for item in _list_items(s):
         item = item.strip(_WRAP_LEAD).rstrip(_WRAP_TRAIL)
         if not item:
             continue
@@ -146,6 +146,33 @@ def _agency_list(s: str) -> list[tuple[str, bool]] | None:
             return None
         out.append((hit[0], hit[1]))
     return out or None
+
+
+def _list_items(s: str) -> list[str]:
+    """``_LIST_SEP_RE.split(s)``, after asking cheaply whether the pattern matches at
+    all (``_has_separator``): most tails are one sentence without a separator, and the
+    regex, which starts with ``\\s*``, is tried at every position."""
+    if not _has_separator(s):
+        return [s]
+    return _LIST_SEP_RE.split(s)
+
+
+def _has_separator(s: str) -> bool:
+    """Whether ``_LIST_SEP_RE`` matches in ``s``: one of its separator characters, or
+    ও / এবং / and (any case: IGNORECASE folds only ASCII capitals to these letters)
+    with whitespace (``str.isspace``, the regex's ``\\s``) on both sides."""
+    for c in ",،;/|&":
+        if c in s:
+            return True
+    for word, text in (("ও", s), ("এবং", s), ("and", s.lower())):
+        n = len(text)
+        i = text.find(word)
+        while i >= 0:
+            end = i + len(word)
+            if i > 0 and end < n and text[i - 1].isspace() and text[end].isspace():
+                return True
+            i = text.find(word, i + 1)
+    return False
 
 
 def _find_inside(item: str) -> str | None:
@@ -209,12 +236,30 @@ def _split_tail(p: str) -> tuple[str, str]:
     agency list (``_MAX_LIST``), so then the tail is reported empty."""
     core = p.rstrip(" ।.!?")
     start = max(0, len(core) - _TAIL_WINDOW)
-    cut = 0
-    for m in _BOUNDARY_RE.finditer(core, start):
-        cut = m.end()
+    cut = _last_boundary_end(core, start)
     if cut == 0 and start:
         return p, ""
     return p[:cut].rstrip(), core[cut:].strip()
+
+
+def _last_boundary_end(core: str, start: int) -> int:
+    """The end of the last ``_BOUNDARY_RE`` match in ``core[start:]`` (0 without one),
+    by ``rfind`` from the end instead of matching every boundary from the start: a
+    danda, ! or ?, or one of .’”"'» followed by whitespace (the regex's whitespace is ``str.isspace``)."""
+    cut = 0
+    for c in "।!?":
+        pos = core.rfind(c, start)
+        if pos >= cut:
+            cut = pos + 1
+    n = len(core)
+    for c in ".’”\"'»":
+        pos = core.rfind(c, start)
+        while pos >= 0 and pos + 1 > cut:
+            if pos + 1 < n and core[pos + 1].isspace():
+                cut = pos + 1
+                break
+            pos = core.rfind(c, start, pos)
+    return cut
 
 
 def _has_source_label(p: str) -> bool:

@@ -225,6 +225,13 @@ def _offset(z: str | None) -> tzinfo | None:
     """A tzinfo for an ISO offset string (already casefolded), or None."""
     if not z:
         return None
+    return _offset_zone(z)
+
+
+@lru_cache(maxsize=256)
+def _offset_zone(z: str) -> tzinfo:
+    """``_offset`` of a non-empty string, cached: a portal writes one or two offsets, and
+    the fixed-offset zones are immutable (an invalid offset raises, uncached)."""
     if z in ("z", "utc", "gmt"):
         return timezone.utc
     sign = -1 if z[0] == "-" else 1

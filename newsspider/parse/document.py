@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cached_property
 from urllib.parse import unquote, urljoin, urlsplit
 
 import lxml.etree
 import lxml.html
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import html_body_declared_encoding, html_to_unicode, http_content_type_encoding, read_bom
 
 from newsspider.urls import fold
 
@@ -38,6 +37,29 @@ _PARSER_UTF8 = lxml.etree.HTMLParser(encoding="utf-8", remove_comments=False, no
                                      default_doctype=False)
 # bytes that are control characters in UTF-8 (never part of a multi-byte sequence)
 _CONTROL_BYTES = bytes([*range(0, 9), 11, 12, *range(14, 32), 127])
+# each as a one-byte string: 29 memchr scans cost a third of one bytes.translate() that
+# deletes them (callgrind: 0.37 against 1.0 M instructions on an 83 KB page)
+_CONTROL_SINGLES = tuple(bytes([c]) for c in _CONTROL_BYTES)
+
+
+class cached_property:  # noqa: N801  (functools' name and meaning)
+    """``functools.cached_property`` without its lock: Python 3.11's takes an RLock on
+    every first read (about 0.7 us, a dozen reads a page); a Document is used by one
+    thread. Computed once, then read from the instance's ``__dict__``."""
+
+    def __init__(self, func):
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, obj, cls=None):
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.func(obj)
+        return value
 
 
 class NotHTML(ValueError):
@@ -47,19 +69,26 @@ class NotHTML(ValueError):
 class Document:
     """One fetched page: its URL, decoded text and parsed tree, plus shared lookups."""
 
-    def __init__(self, text: str, url: str = "", encoding: str = "utf-8", *, utf8: bytes | None = None):
+    def __init__(self, text: str | None, url: str = "", encoding: str = "utf-8", *, utf8: bytes | None = None):
         """``utf8``: the page's own bytes when they are UTF-8 without control characters
         (``from_bytes`` checks): libxml2 then parses them directly, which is faster than
-        parsing the decoded string and needs no scrubbing."""
+        parsing the decoded string and needs no scrubbing. ``text`` may then be None:
+        it is decoded from ``utf8`` when first read (most template pages never do)."""
         self.url = url
         self.encoding = encoding
-        self.text = text
+        if text is not None:
+            self.text = text
         if utf8 is not None:
+            self._utf8 = utf8
             source, parser = utf8, _PARSER_UTF8
+            # a "<" (or any ASCII byte that is not whitespace) is a character that is
+            # not whitespace: the page is not empty, without decoding it to see
+            if b"<" not in utf8 and (not self.text or self.text.isspace()):
+                raise NotHTML("empty document")
         else:
             source, parser = _CONTROL.sub("", _XML_DECL.sub("", text, count=1)), _PARSER
-        if not text or text.isspace():  # as not text.strip(), without copying the page
-            raise NotHTML("empty document")
+            if not text or text.isspace():  # as not text.strip(), without copying the page
+                raise NotHTML("empty document")
         try:
             # Plain etree elements: lxml.html's per-element class lookup costs more
             # than the parse itself on a page walked as often as this one is.
@@ -73,22 +102,58 @@ class Document:
     def from_bytes(cls, data: bytes, url: str = "", content_type: str | None = None) -> "Document":
         if not data or data.isspace():  # as not data.strip(), without copying the page
             raise NotHTML("empty document")
-        encoding, text = decode_html(data, content_type)
+        encoding, text = _decode_html(data, content_type, lazy_utf8=True)
         utf8 = None
         if encoding.lower().replace("_", "-") in ("utf-8", "utf8") and \
-                len(data.translate(None, _CONTROL_BYTES)) == len(data):
+                not any(c in data for c in _CONTROL_SINGLES):
             utf8 = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+        elif text is None:
+            text = _utf8_text(data)
         return cls(text, url, encoding, utf8=utf8)
 
+    def source_may_contain(self, word: str) -> bool:
+        """False when the bytes libxml2 parsed (a UTF-8 page's own) do not contain the
+        ASCII ``word`` in any letter case; True otherwise, also when unknown (a page
+        parsed from its decoded, scrubbed text)."""
+        utf8 = self.__dict__.get("_utf8")
+        return utf8 is None or word.lower().encode() in utf8.lower()
+
+    def tail_has(self, marker: str, chars: int) -> bool:
+        """``marker in self.text[-chars:].lower()`` for an ASCII lower-case marker, read
+        from the UTF-8 bytes when the text is not decoded: their last ``chars`` bytes
+        decode to at most that many characters of the text's end, ASCII bytes always
+        decode to themselves, and only ASCII capitals lower-case to ASCII letters; when
+        the bytes do not show it, the text decides."""
+        utf8 = self.__dict__.get("_utf8")
+        if utf8 is not None and "text" not in self.__dict__ and marker.encode() in utf8[-chars:].lower():
+            return True
+        return marker in self.text[-chars:].lower()
+
+    @cached_property
+    def text(self) -> str:
+        """The decoded page (set by the constructor, or decoded from the UTF-8 bytes
+        on first use, as ``decode_html`` decodes them)."""
+        return self.__dict__["_utf8"].decode("utf-8", "replace")
+
     # -- precomputed lookups -----------------------------------------------------
+    @cached_property
+    def _head_tags(self) -> dict[str, list]:
+        """Every ``<meta>``, ``<script>`` and ``<link>`` of the page, in document order:
+        one walk of the tree for the three (each walk costs about as much as the three)."""
+        found: dict[str, list] = {"meta": [], "script": [], "link": []}
+        for el in self.root.iter("meta", "script", "link"):
+            found[el.tag].append(el)
+        return found
+
     @cached_property
     def meta_all(self) -> dict[str, list[str]]:
         """Every ``<meta property|name|itemprop=... content=...>`` value per key (keys
         lower-cased), in page order: ``article:tag`` repeats once per tag."""
         out: dict[str, list[str]] = {}
-        for el in self.root.iter("meta"):
-            key = el.get("property") or el.get("name") or el.get("itemprop")
-            content = el.get("content")
+        for el in self._head_tags["meta"]:
+            a = dict(el.items())  # one call for the four reads (the parser keeps one of each name)
+            key = a.get("property") or a.get("name") or a.get("itemprop")
+            content = a.get("content")
             if key and content and content.strip():
                 out.setdefault(key.strip().lower(), []).append(content.strip())
         return out
@@ -102,7 +167,7 @@ class Document:
     def jsonld(self) -> list[dict]:
         """All JSON-LD objects on the page, ``@graph`` flattened; malformed blocks skipped."""
         objects: list[dict] = []
-        for script in self.root.iter("script"):
+        for script in self._head_tags["script"]:
             if (script.get("type") or "").strip().lower() != "application/ld+json":
                 continue
             raw = (script.text or "").strip()
@@ -142,7 +207,7 @@ class Document:
         A canonical that points at the site's home page while this page is deeper (a
         CMS default) is ignored, and an ``http:`` canonical of a page fetched over
         ``https:`` on the same host is upgraded (a stale site-URL setting)."""
-        candidates = [link.get("href") for link in self.root.iter("link")
+        candidates = [link.get("href") for link in self._head_tags["link"]
                       if "canonical" in (link.get("rel") or "").lower().split() and link.get("href")]
         if self.meta.get("og:url"):
             candidates.append(self.meta["og:url"])
@@ -263,6 +328,20 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str]
     then UTF-8 / cp1252 (w3lib, as Scrapy does). Two fixes for what Bangla portals
     really serve: UTF-16 without a BOM (every other byte NUL) and UTF-8 bytes declared
     as windows-1252/Latin-1 (which would turn every Bangla letter into mojibake)."""
+    return _decode_html(data, content_type)
+
+
+def _utf8_text(data: bytes) -> str:
+    """What w3lib's ``html_to_unicode`` returns for UTF-8 bytes (a BOM dropped)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    return data.decode("utf-8", "replace")
+
+
+def _decode_html(data: bytes, content_type: str | None = None, lazy_utf8: bool = False) -> tuple[str, str | None]:
+    """``decode_html``; with ``lazy_utf8`` the text of a page w3lib decodes as UTF-8
+    (by BOM, header, declaration or default) is None, not decoded: the caller parses
+    the bytes themselves and may never need the text."""
     if data[:512].startswith(_BINARY_MAGIC):
         raise NotHTML("binary content, not HTML")
     if not data.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
@@ -274,6 +353,10 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str]
                 return enc, data.decode(enc, errors="replace")
     if _looks_binary(data):
         raise NotHTML("binary content, not HTML")
+    if lazy_utf8:
+        encoding = _w3lib_encoding(data, content_type)
+        if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
+            return encoding, None
     encoding, text = html_to_unicode(content_type, data)
     if encoding.lower().replace("_", "-") in _SINGLE_BYTE_WESTERN or encoding.lower() in _SINGLE_BYTE_WESTERN:
         if _UTF8_MULTIBYTE.search(data):
@@ -282,6 +365,22 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str]
             except UnicodeDecodeError:
                 pass
     return encoding, text
+
+
+def _w3lib_encoding(data: bytes, content_type: str | None) -> str:
+    """The encoding ``html_to_unicode(content_type, data)`` decodes with, found as it
+    finds it (BOM, HTTP charset, ``<meta charset>``, else its default), without decoding."""
+    bom_enc, bom = read_bom(data)
+    if bom_enc is not None and bom is not None:
+        return bom_enc
+    enc = http_content_type_encoding(content_type)
+    if enc is None:
+        enc = html_body_declared_encoding(data)
+    if enc is None:
+        return "utf8"
+    if enc in {"utf-16", "utf-32"}:
+        enc += "-be"
+    return enc
 
 
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"PK\x03\x04", b"\x1f\x8b",

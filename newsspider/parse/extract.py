@@ -63,14 +63,14 @@ def extract(doc: Document, *, tz: str = DEFAULT_TZ, now: datetime | None = None,
             portal_zone: str | None = None) -> dict | None:
     now = now or datetime.now(timezone.utc)
     profile = select_profile(doc)
+    extraction = _Extraction(doc, profile, tz, now)
+    extraction.portal_zone = portal_zone
     if profile is None:
         is_article, _ = generic.looks_like_article(doc)
         if not is_article:
             return None
-    elif not profile.select(doc, "headline") and not doc.jsonld_article:
+    elif not extraction._select("headline") and not doc.jsonld_article:
         return None
-    extraction = _Extraction(doc, profile, tz, now)
-    extraction.portal_zone = portal_zone
     return extraction.result()
 
 
@@ -232,7 +232,7 @@ class _Extraction:
         body = "\n\n".join(paras)
         if credits:
             self.sources["credits"] = "body"
-        if "</html>" not in doc.text[-4096:].lower() and "</body>" not in doc.text[-8192:].lower():
+        if not doc.tail_has("</html>", 4096) and not doc.tail_has("</body>", 8192):
             self.flags.append("truncated")
         if is_bijoy(body) or is_bijoy(headline or ""):
             self.flags.append("bijoy")

@@ -73,7 +73,8 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta, timezone
-from itertools import islice
+from functools import lru_cache
+from itertools import chain, count, islice
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -115,19 +116,32 @@ _PREVNEXT_ATTR = re.compile(r"(?:prev|next)[-_]?(?:post|prev|next)?|post-?naviga
 _HOME_WORDS = {"প্রচ্ছদ", "হোম", "home", "মূলপাতা", "প্রথম পাতা", "homepage"}
 
 
+def _first_below(el, tag: str):
+    """``el.find(".//tag")`` without ElementPath's Python machinery: the first
+    descendant with that tag, in document order."""
+    for found in el.iter(tag):
+        if found is not el:
+            return found
+    return None
+
+
 def text_of(el) -> str:
     """Visible text of an element (noise tags and hidden elements skipped), whitespace
     collapsed; "" for a hidden element."""
     if is_hidden(el):
         return ""
+    if not len(el):  # no children (comments count): its own text, if any
+        text = el.text
+        return normalize_text(text) if text and not _is_noise_tag(el) else ""
     parts: list[str] = []
     _collect_text(el, parts)
     return normalize_text("".join(parts))
 
 
 def _collect_text(el, parts: list, br=" ") -> None:
-    if el.text and not _is_noise_tag(el):
-        parts.append(el.text)
+    text = el.text  # each read decodes the UTF-8 anew: once
+    if text and not _is_noise_tag(el):
+        parts.append(text)
     for child in el:
         if not _is_noise_tag(child) and not is_hidden(child):
             if child.tag == "br":
@@ -138,8 +152,9 @@ def _collect_text(el, parts: list, br=" ") -> None:
                 parts.append(_LINE)
                 _collect_text(child, parts, br)
                 parts.append(_LINE)
-        if child.tail:
-            parts.append(child.tail)
+        tail = child.tail
+        if tail:
+            parts.append(tail)
 
 
 _LINE = "\n"
@@ -167,7 +182,15 @@ _SKIP_TAGS = frozenset(NOISE_TAGS) - {"form"}
 
 def is_noise(el) -> bool:
     """A boilerplate element: ads, share bars, related lists, captions, comments ..."""
-    if _is_noise_tag(el) or el.tag in _NOISE_ELEMENTS:
+    if _is_noise_tag(el):
+        return True
+    return _noise_box(el, el.tag)
+
+
+def _noise_box(el, tag: str) -> bool:
+    """``is_noise`` of an element whose tag (``tag``, read once by the caller) is a
+    string and no noise tag."""
+    if tag in _NOISE_ELEMENTS:
         return True
     attrs = el.items()  # one call for the six attribute reads below
     if not attrs:
@@ -262,25 +285,32 @@ class Scan:
 
     _flags = staticmethod(_attr_flags)
 
-    def _walk(self, el, boxes: tuple) -> int:
+    def _walk(self, el, boxes: tuple, tag: str | None = None) -> int:
+        """``tag``: ``el.tag`` when the caller has read it (each read builds a string)."""
         order = self.order
         order[el] = len(order)
         flags = None
         attrs = el.items()  # one call; each el.get() is another walk of the attributes
         if attrs:
             a = dict(attrs)
-            if _hidden_attrs(a):
+            # _hidden_attrs(a), inline (this runs for every element of the page)
+            style, cls = a.get("style"), a.get("class")
+            if (style is not None and _HIDDEN_STYLE.search(style) is not None) \
+                    or a.get("hidden") is not None or a.get("aria-hidden") == "true" \
+                    or (cls is not None and ("hid" in cls or "none" in cls or "sr-only" in cls
+                                             or "screen-reader" in cls) and _HIDDEN_CLASS.search(cls) is not None):
                 self._hidden(el)
                 return 0
             itemprop = a.get("itemprop")
             if itemprop is not None:
                 self._itemprop(el, itemprop, boxes)
-            cls, id_ = a.get("class"), a.get("id")
+            id_ = a.get("id")
             if cls is not None or id_ is not None:
                 attr = f"{cls or ''} {id_ or ''}"
                 if len(attr) > 1:
-                    flags = _attr_flags(attr)
-        tag = el.tag
+                    flags = _ATTR_FLAGS.get(attr) or _attr_flags(attr)
+        if tag is None:
+            tag = el.tag
         box = tag in _NOISE_ELEMENTS or (flags is not None and flags[0])
         if box:
             boxes = (*boxes, el)
@@ -293,17 +323,18 @@ class Scan:
                 self.dated.append(el)
             if flags[2]:
                 self.authors.append(el)
-            if flags[3] or el.get("aria-label") == "breadcrumb":
+            if flags[3] or a.get("aria-label") == "breadcrumb":  # a: flags come from attrs
                 self.crumbs.append(el)
             if flags[4]:
                 self.tag_boxes.append(el)
         if tag == "p":
             weight = _para_weight(el)
             for child in el:  # bylines and dates hide in <p> too; no weight below
-                if isinstance(child.tag, str) and child.tag not in _SKIP_TAGS:
+                ctag = child.tag
+                if isinstance(ctag, str) and ctag not in _SKIP_TAGS:
                     self._walk_meta(child, boxes)
         else:
-            if tag == "a" and not boxes:
+            if tag == "a" and not boxes and len(el):
                 for _ in el.iter("h2", "h3", "h4"):
                     self.heading_links += 1
                     break
@@ -312,7 +343,7 @@ class Scan:
             for child in el:
                 ctag = child.tag
                 if isinstance(ctag, str) and ctag not in _SKIP_TAGS:
-                    weight += self._walk(child, boxes)
+                    weight += self._walk(child, boxes, ctag)
                 if ctag != "a":
                     tail = child.tail  # each access decodes the UTF-8 anew
                     if tail:
@@ -331,25 +362,29 @@ class Scan:
         """Inside a paragraph: only the candidates (dates, authors, microdata)."""
         self.order.setdefault(el, len(self.order))
         attrs = el.items()
-        a = dict(attrs) if attrs else {}
-        if attrs and _hidden_attrs(a):
-            self._hidden(el)
-            return
-        itemprop = a.get("itemprop")
-        if itemprop is not None:
-            self._itemprop(el, itemprop, boxes)
+        if attrs:  # (an element without attributes is no candidate itself, unless a <time>)
+            a = dict(attrs)
+            if _hidden_attrs(a):
+                self._hidden(el)
+                return
+            itemprop = a.get("itemprop")
+            if itemprop is not None:
+                self._itemprop(el, itemprop, boxes)
         if el.tag == "time":
             self.times.append((el, boxes))
-        attr = f"{a.get('class') or ''} {a.get('id') or ''}"
-        if len(attr) > 1:
-            flags = _attr_flags(attr)
-            if flags[1]:
-                self.dated.append(el)
-            if flags[2]:
-                self.authors.append(el)
-        for child in el:
-            if isinstance(child.tag, str) and child.tag not in _SKIP_TAGS:
-                self._walk_meta(child, boxes)
+        if attrs:
+            attr = f"{a.get('class') or ''} {a.get('id') or ''}"
+            if len(attr) > 1:
+                flags = _attr_flags(attr)
+                if flags[1]:
+                    self.dated.append(el)
+                if flags[2]:
+                    self.authors.append(el)
+        if len(el):
+            for child in el:
+                ctag = child.tag
+                if isinstance(ctag, str) and ctag not in _SKIP_TAGS:
+                    self._walk_meta(child, boxes)
 
     def _itemprop(self, el, itemprop: str, boxes: tuple, visible: bool = True) -> None:
         for prop in itemprop.split():
@@ -397,7 +432,7 @@ class Scan:
         page's title metadata (og:title, JSON-LD headline, <title>), else every <h1>."""
         doc = self.doc
         art = doc.jsonld_article or {}
-        title_el = doc.root.find(".//title")
+        title_el = _first_below(doc.root, "title")
         known = [match_key(t) for t in (_first_str(art.get("headline")), doc.meta.get("og:title"),
                                          "".join(title_el.itertext()) if title_el is not None else "") if t]
         known = [k for k in known if len(k) >= 4]
@@ -506,18 +541,38 @@ def is_hidden(el) -> bool:
 
 
 def _para_weight(p) -> int:
-    text = 0
-    links = 0
-    for t in p.itertext():
-        text += len(t.strip())
+    """A paragraph's text minus its link text (each ``itertext()`` piece stripped; the
+    text of links inside links counts once per link, as summing ``itertext()`` over
+    ``p.iter("a")`` counts it), 0 when short or mostly links. One walk, no iterators."""
+    if not len(p):
+        t = p.text
+        text = len(t.strip()) if t else 0
+        return text if text >= 20 else 0
+    text, links = _text_and_links(p, 0)
     if text < 20:
         return 0
-    for a in p.iter("a"):
-        for t in a.itertext():
-            links += len(t.strip())
     if links > 0.5 * text:
         return 0
     return text - links
+
+
+def _text_and_links(el, in_links: int) -> tuple[int, int]:
+    """(stripped text length, that length times the links it is inside) of el's
+    ``itertext()``: its text, its descendants' text and tails (comments' content not)."""
+    t = el.text
+    text = len(t.strip()) if t else 0
+    links = text * in_links
+    for child in el:
+        if isinstance(child.tag, str):
+            ct, cl = _text_and_links(child, in_links + 1 if child.tag == "a" else in_links)
+            text += ct
+            links += cl
+        t = child.tail
+        if t:
+            n = len(t.strip())
+            text += n
+            links += n * in_links
+    return text, links
 
 
 def scan(doc: Document) -> Scan:
@@ -696,8 +751,8 @@ def _has_title_link(sc: Scan, el, blocks, in_heading: bool = False, single: bool
             continue
         heading = in_heading or tag in ("h2", "h3", "h4", "h5")
         if tag == "a" and child.get("href"):
-            if heading or child.find(".//h2") is not None or child.find(".//h3") is not None \
-                    or child.find(".//h4") is not None or (single and len(text_of(child)) >= 20):
+            if heading or next(child.iter("h2", "h3", "h4"), None) is not None \
+                    or (single and len(text_of(child)) >= 20):  # (child is an <a>: not itself a heading)
                 return True
             continue
         if _has_title_link(sc, child, blocks, heading, single):
@@ -713,7 +768,7 @@ _SITE_SEPARATORS = re.compile(r"\s+(?:[|\-–—:»«/]|::)\s+")
 def headline(doc: Document) -> tuple[str | None, str]:
     ld = normalize_text(_first_str(doc.jsonld_article.get("headline")) or "") if doc.jsonld_article else ""
     og = normalize_text(doc.meta.get("og:title") or doc.meta.get("twitter:title") or "")
-    title_el = doc.root.find(".//title")
+    title_el = _first_below(doc.root, "title")
     title = normalize_text("".join(title_el.itertext())) if title_el is not None else ""
     known = [k for k in (match_key(ld), match_key(og), match_key(title)) if len(k) >= 4]
     sc = scan(doc)
@@ -806,26 +861,29 @@ def body_paragraphs_from(container, *, skip=None, keys: dict | None = None, keep
     boilerplate lines, link lists and repeated renderings are dropped. ``keep``: noise
     boxes that hold the article (``Scan.protected``), walked as any block."""
     lines: list[list] = [[]]
-    _walk(container, lines, skip or (lambda el: False), keep)
+    _walk(container, lines, skip, keep)
     paras = []
     for parts in lines:
-        paras.extend(_split_on_breaks(parts))
-    return dedupe_paragraphs([p for p in paras if p and not _BOILERPLATE_LINE.match(p)], keys)
+        if parts:  # (an empty line, between two blocks, gives no paragraph)
+            paras.extend(_split_on_breaks(parts))
+    # (each paragraph is an output of normalize_text)
+    return dedupe_paragraphs([p for p in paras if p and not _BOILERPLATE_LINE.match(p)], keys, normalized=True)
 
 
 _BR = object()
 
 
 def _walk(el, lines: list[list], skip, keep) -> None:
-    if el.text:
-        lines[-1].append(el.text)
+    text = el.text  # each read decodes the UTF-8 anew: once
+    if text:
+        lines[-1].append(text)
     for child in el:
         tag = child.tag
         if not isinstance(tag, str) or tag in NOISE_TAGS:
             pass
         elif tag == "br":
             lines[-1].append(_BR)
-        elif (is_noise(child) and child not in keep) or skip(child):
+        elif (_noise_box(child, tag) and child not in keep) or (skip is not None and skip(child)):
             if tag in _BLOCK_TAGS or tag in ("figure", "aside", "nav"):
                 lines.append([])
         elif tag in _BLOCK_TAGS:
@@ -837,14 +895,15 @@ def _walk(el, lines: list[list], skip, keep) -> None:
                 lines.append([])
         else:
             _walk(child, lines, skip, keep)
-        if child.tail:
-            lines[-1].append(child.tail)
+        tail = child.tail
+        if tail:
+            lines[-1].append(tail)
 
 
 def _link_dense(el) -> bool:
     """A block that is mostly links (a list of headlines, a tag cloud)."""
-    if el.tag not in ("ul", "ol", "div", "section", "table", "p", "li"):
-        return False
+    if el.tag not in ("ul", "ol", "div", "section", "table", "p", "li") or not len(el):
+        return False  # (without children: no links)
     links = list(el.iter("a"))
     if not links:
         return False  # no linked text: not dense, whatever the text (most paragraphs)
@@ -885,7 +944,7 @@ def _split_on_breaks(parts: list) -> list[str]:
     return [normalize_text(p) for p in out if p.strip()]
 
 
-def dedupe_paragraphs(paras: list[str], keys_out: dict | None = None) -> list[str]:
+def dedupe_paragraphs(paras: list[str], keys_out: dict | None = None, *, normalized: bool = False) -> list[str]:
     """Each paragraph once: drops exact repeats (by match key), repeats of text already
     kept (a teaser rendered again, split differently), and paragraphs that are the
     concatenation of paragraphs already kept."""
@@ -894,7 +953,7 @@ def dedupe_paragraphs(paras: list[str], keys_out: dict | None = None) -> list[st
     seen: set[str] = set()
     joined = ""
     for p in paras:
-        k = match_key(p)
+        k = match_key(p, normalized=normalized)
         if keys_out is not None:
             keys_out[p] = k  # the caller compares paragraphs by key again
         if not k or k in seen:
@@ -920,7 +979,8 @@ def body_from_jsonld(doc: Document) -> list[str]:
     text = _first_str(art.get("articleBody")) if art else None
     if not text:
         return []
-    return dedupe_paragraphs([normalize_text(p) for p in re.split(r"\n\s*\n|\r?\n", text) if p.strip()])
+    return dedupe_paragraphs([normalize_text(p) for p in re.split(r"\n\s*\n|\r?\n", text) if p.strip()],
+                             normalized=True)
 
 
 # --------------------------------------------------------------------------- byline
@@ -1081,8 +1141,14 @@ def _is_site(part: str, site_name: str) -> bool:
     """The part names the site ("যুগান্তর" of "দৈনিক যুগান্তর")."""
     if not site_name:
         return False
-    key, site = match_key(part), match_key(site_name)
+    key, site = match_key(part), _site_key(site_name)
     return bool(key) and (key == site or (len(key) >= 3 and key in site.split()) or key in site and len(key) >= 6)
+
+
+@lru_cache(maxsize=1024)
+def _site_key(site_name: str) -> str:
+    """match_key of a site's name (og:site_name): the same on every page of a portal."""
+    return match_key(site_name)
 
 
 def _looks_like_place(part: str, site_name: str) -> bool:
@@ -1127,7 +1193,7 @@ def _machine_dates(doc: Document) -> dict[str, tuple[str, str]]:
             found.setdefault(field, (meta[key], f"meta:{key}"))
     if "published" in found and "updated" in found:
         return found
-    if doc.__dict__.get("_scan") is None and not _MAY_HAVE_MACHINE_DATES(doc.root):
+    if doc.__dict__.get("_scan") is None and not _may_have_machine_dates(doc):
         return found  # no <time>, no date microdata: the scan would find nothing here
     sc = scan(doc)
     if sc.microdata:
@@ -1153,6 +1219,16 @@ def _machine_dates(doc: Document) -> dict[str, tuple[str, str]]:
 
 # Any element the scan could take a machine date from: a <time>, or an itemprop naming
 # one of _MICRODATA_DATES (a superset: hidden, boxed or empty ones included).
+def _may_have_machine_dates(doc: Document) -> bool:
+    """``_MAY_HAVE_MACHINE_DATES``, without its walk over every element's attributes
+    when the page's own bytes show it has no itemprop attribute at all (the HTML parser
+    takes attribute names from the source as written, lower-casing ASCII; a character
+    reference cannot spell one): then only a ``<time>`` can give a date."""
+    if not doc.source_may_contain("itemprop"):
+        return next(doc.root.iter("time"), None) is not None
+    return _MAY_HAVE_MACHINE_DATES(doc.root)
+
+
 _MAY_HAVE_MACHINE_DATES = lxml.etree.XPath(
     "boolean(//time | //*[@itemprop][contains(@itemprop, 'datePublished') or contains(@itemprop, 'dateCreated')"
     " or contains(@itemprop, 'uploadDate') or contains(@itemprop, 'dateModified')])")
@@ -1165,19 +1241,41 @@ _PUBLISH_WORDS = re.compile(r"প্রকাশ|আপডেট|হালনা
 _CLOCK = re.compile(r"[0-9০-৯]{1,2}\s*[:：ঃ]\s*[0-9০-৯]{2}")
 
 
-_CLASS_OR_ID = lxml.etree.XPath("//*[@class or @id]")
+_CLASS_AND_ID_VALUES = lxml.etree.XPath("//@class | //@id")
+_ID_VALUES = lxml.etree.XPath("//@id")
+# attribute value -> whether _DATE_ATTR finds a date word in it (shared, bounded)
+_DATE_WORDS: dict[str, bool] = {}
 
 
 def dated_text_has_update(doc: Document) -> bool:
     """Whether any element whose class/id speaks of a date (a superset of the scan's
     ``dated``: hidden, boxed and long ones too) has an "updated" part in its text as
-    ``visible_date_texts`` would offer it (``text_of``, ``split_labelled_dates``)."""
-    for el in _CLASS_OR_ID(doc.root):
-        attr = f"{el.get('class') or ''} {el.get('id') or ''}"
-        if len(attr) > 1 and _attr_flags(attr)[1]:
-            text = text_of(el)
-            if text and "updated" in split_labelled_dates(text):
-                return True
+    ``visible_date_texts`` would offer it (``text_of``, ``split_labelled_dates``).
+
+    The scan's test is ``_DATE_ATTR`` on "class id"; its words hold no space, so it
+    finds one in that string exactly when it finds one in the class or in the id: the
+    attribute values are tested (once per distinct value), and only the elements of
+    those that have one are fetched and read."""
+    checked: set = set()
+    words = _DATE_WORDS
+    classes = doc.__dict__.get("_class_values")  # when the profile's selectors read them
+    values = _CLASS_AND_ID_VALUES(doc.root) if classes is None else chain(classes, _ID_VALUES(doc.root))
+    for value in values:
+        hit = words.get(value)
+        if hit is None:
+            if len(words) >= 100_000:
+                words.clear()
+            key = str(value)  # not the smart string: it would keep the tree alive
+            hit = words[key] = _DATE_ATTR.search(key) is not None
+        if not hit:
+            continue
+        el = value.getparent()
+        if el in checked:
+            continue
+        checked.add(el)
+        text = text_of(el)
+        if text and "updated" in split_labelled_dates(text):
+            return True
     return False
 
 
@@ -1363,7 +1461,9 @@ def breadcrumb_names(doc: Document, headline: str | None = None) -> list[str]:
     for el in doc.root.iter("div", "nav", "ol", "ul", "p", "span", "td"):
         if sc.order.get(el, 0) > limit:
             break
-        links = el.findall(".//a")
+        if not len(el):
+            continue  # no children: no links
+        links = list(el.iter("a"))  # el is no <a>: its descendants, as findall(".//a")
         if not 2 <= len(links) <= 5:
             continue
         first = urlsplit(doc.absolute(links[0].get("href") or "")).path
@@ -1399,6 +1499,65 @@ _READ_MORE_HEADING = re.compile(r"^(?:আরও|আরো)\s+পড়ুন|^re
 
 
 _RELATED_TAGS = ("h2", "h3", "h4", "h5", "h6", "div", "span", "strong", "b", "a", "p", "header", "li")
+_RELATED_TAG_SET = frozenset(_RELATED_TAGS)
+
+
+def _heading_candidates(root) -> list:
+    """(element, its text) of the elements that can be a related block's heading, in
+    document order: of ``_RELATED_TAGS``, at most two children (``len``: comments
+    count), 1 to 60 characters of text (``"".join(el.itertext())``), and holding a খ or
+    প (the Bangla headings: খবর, পড়ুন) or an e/E (related, more, you may also like;
+    ``re.I`` folds only E to e): ``normalize_text`` creates none of these characters,
+    so a text without them cannot match ``_RELATED_HEADING``. One walk computes every
+    element's text length from its children's (an ``itertext()`` iterator per element
+    cost more than the whole walk)."""
+    out: list = []
+    _short_texts(root, out, count())
+    out.sort(key=_first)
+    return [(el, text) for _, el, text in out]
+
+
+def _first(item):
+    return item[0]
+
+
+def _short_texts(el, out: list, order) -> str | None:
+    """The text of ``el`` (``"".join(itertext())``) when it has at most 60 characters,
+    else None; appends the candidates in its subtree to ``out`` as (position in
+    document order, element, text)."""
+    position = next(order)
+    text = el.text
+    parts = [text] if text else []
+    n = len(text) if text else 0
+    for child in el:
+        ctag = child.tag
+        if isinstance(ctag, str):
+            if len(child):
+                sub = _short_texts(child, out, order)
+            else:  # a leaf, inline: its text is its .text
+                cpos = next(order)
+                sub = child.text or ""
+                if len(sub) > 60:
+                    sub = None
+                elif sub and ctag in _RELATED_TAG_SET and \
+                        ("খ" in sub or "প" in sub or "e" in sub or "E" in sub):
+                    out.append((cpos, child, sub))
+            if sub is None:
+                n = 61
+            elif n <= 60:
+                n += len(sub)
+                parts.append(sub)
+        tail = child.tail
+        if tail and n <= 60:
+            n += len(tail)
+            parts.append(tail)
+    if n > 60:
+        return None
+    joined = "".join(parts)
+    if n and el.tag in _RELATED_TAG_SET and len(el) <= 2 and \
+            ("খ" in joined or "প" in joined or "e" in joined or "E" in joined):
+        out.append((position, el, joined))
+    return joined
 
 
 def related_block(doc: Document):
@@ -1410,19 +1569,8 @@ def related_block(doc: Document):
     container = sc.container()
     body_weight = sc.total.get(container, 0) if container is not None else 0
     fallback = None
-    for el in doc.root.iter(*_RELATED_TAGS):
-        if len(el) > 2:
-            continue
-        # at most 60 characters of text: counted until the 61st, not joined (joining
-        # itertext() of every wrapper div cost more than the rest of the search)
-        n = 0
-        for t in el.itertext():
-            n += len(t)
-            if n > 60:
-                break
-        if n == 0 or n > 60:
-            continue
-        text = normalize_text("".join(el.itertext()))
+    for el, raw in _heading_candidates(doc.root):
+        text = normalize_text(raw)
         if not _RELATED_HEADING.match(text):
             continue
         if el.tag == "a" and (el.get("href") or "#")[:1] not in ("#", ""):
@@ -1438,9 +1586,16 @@ def related_block(doc: Document):
                 break
             if container is not None and (block is container or sc.total.get(block, 0) > 0.5 * body_weight > 0):
                 break
-            links = [a for a in block.iter("a") if a is not el and el not in a.iterancestors()
-                     and a.get("href") and not (a.get("href") or "").startswith("#") and text_of(a)]
-            if len(links) >= 2:
+            # two links other than the heading's own are enough to know (cheapest tests first)
+            links = 0
+            for a in block.iter("a"):
+                href = a.get("href")
+                if href and not href.startswith("#") and a is not el and el not in a.iterancestors() \
+                        and text_of(a):
+                    links += 1
+                    if links >= 2:
+                        break
+            if links >= 2:
                 if not read_more:
                     return block
                 fallback = fallback if fallback is not None else block
@@ -1454,6 +1609,9 @@ _TITLE_BULLETS = " »«>›•·▪■►-–—|"
 def link_title(a) -> str:
     """A related link's title: its heading when it has one, else its text without
     timestamps and bullets, else its ``title`` attribute."""
+    if not len(a):  # no children: no heading inside, the title is its own text
+        t = normalize_text(a.text or "").strip(_TITLE_BULLETS)
+        return t or normalize_text(a.get("title") or "")
     for h in a.iter("h1", "h2", "h3", "h4", "h5", "h6"):
         t = text_of(h)
         if t:
@@ -1465,14 +1623,16 @@ def link_title(a) -> str:
 
 
 def _collect_title(el, parts):
-    if el.text:
-        parts.append(el.text)
+    text = el.text
+    if text:
+        parts.append(text)
     for child in el:
         if isinstance(child.tag, str) and child.tag not in NOISE_TAGS and child.tag != "time" \
                 and not _META_ATTR.search(child.get("class") or ""):
             _collect_title(child, parts)
-        if child.tail:
-            parts.append(child.tail)
+        tail = child.tail
+        if tail:
+            parts.append(tail)
 
 
 _PREVNEXT_SEEN: dict[str, bool] = {}
@@ -1491,12 +1651,21 @@ def _prevnext(attr: str) -> bool:
 
 def related_links(doc: Document, block) -> list[dict]:
     out, seen = [], set()
+    around: dict = {}  # ancestor -> _prevnext of it: the links of a list share them
     for a in block.iter("a"):
         href = a.get("href") or ""
         if not href or href.startswith(("#", "javascript:", "mailto:")):
             continue
-        if any(_prevnext(f"{n.get('class') or ''} {n.get('rel') or ''}")
-               for n in (a, *islice(a.iterancestors(), 3))):
+        if _prevnext(f"{a.get('class') or ''} {a.get('rel') or ''}"):
+            continue
+        hit = False
+        for n in islice(a.iterancestors(), 3):
+            hit = around.get(n)
+            if hit is None:
+                hit = around[n] = _prevnext(f"{n.get('class') or ''} {n.get('rel') or ''}")
+            if hit:
+                break
+        if hit:
             continue
         title = link_title(a)
         if not title or _RELATED_HEADING.match(title):
@@ -1525,8 +1694,8 @@ def images(doc: Document, container=None) -> list[dict]:
 
     scope = container.getparent() if container is not None and container.getparent() is not None else doc.root
     for fig in scope.iter("figure"):
-        img = fig.find(".//img")
-        cap = fig.find(".//figcaption")
+        img = next(fig.iter("img"), None)  # fig.find(".//img"): a <figure> is no <img>
+        cap = next(fig.iter("figcaption"), None)
         if img is not None:
             add(img.get("src") or img.get("data-src"), text_of(cap) if cap is not None else img.get("alt"))
     if doc.meta.get("og:image") and not out:
@@ -1578,8 +1747,8 @@ def tags(doc: Document) -> list[str]:
     out, seen = [], set()
     for t in found:
         t = normalize_text(str(t)).strip(" #,")
-        if t and match_key(t) not in seen and len(t) < 80 and not t.endswith(":"):
-            seen.add(match_key(t))
+        if t and (key := match_key(t)) not in seen and len(t) < 80 and not t.endswith(":"):
+            seen.add(key)
             out.append(t)
     return out
 

@@ -44,11 +44,14 @@ class Profile:
         return f"{self.name}/{self.version}"
 
     def matches(self, doc: Document) -> bool:
-        # One lxml XPath call: cheaper than indexing every class of a page that may not
-        # carry the template at all (the index pays off over a matching page's selectors).
+        # Not the class index (the whole class pass, for a page that may not carry the
+        # template at all): a one-step signature walks the tag's elements until the
+        # first match, which is cheaper than lxml's XPath on template and other pages.
         found = _SIGNATURES.get(self.signature)
         if found is None:
-            found = _SIGNATURES[self.signature] = lxml.etree.XPath(self.signature)
+            steps = _compile_steps(self.signature)
+            found = _SIGNATURES[self.signature] = steps.exists if steps is not None and len(steps.steps) == 1 \
+                else lxml.etree.XPath(self.signature)
         return bool(found(doc.root))
 
     def select(self, doc: Document, field: str) -> list:
@@ -162,6 +165,52 @@ def _first(pair):
 
 _CLASS_ATTRS = lxml.etree.XPath("//@class")
 
+# First steps with class predicates, of every compiled profile XPath: predicates -> id.
+_FIRST_STEPS: dict[tuple, int] = {}
+# class attribute value -> ids of the first steps whose predicates it satisfies, shared by
+# all documents (a portal's pages repeat the same class strings); cleared when a step
+# is registered, bounded.
+_CLASS_STEPS: dict[str, tuple] = {}
+
+
+def _first_step_id(preds: tuple) -> int:
+    sid = _FIRST_STEPS.get(preds)
+    if sid is None:
+        sid = _FIRST_STEPS[preds] = len(_FIRST_STEPS)
+        _CLASS_STEPS.clear()
+    return sid
+
+
+def _class_hits(doc: Document) -> dict:
+    """{first-step id: [(document position, element), ...] in document order} for every
+    registered first step, built once per document by one XPath call over the class
+    attributes: each distinct class string is tested against the steps once (then
+    looked up), and only the elements some step wants are fetched."""
+    cached = doc.__dict__.get("_class_hits")
+    if cached is not None and cached[0] == len(_FIRST_STEPS):
+        return cached[1]
+    steps = list(_FIRST_STEPS.items())
+    if len(_CLASS_STEPS) >= 100_000:
+        _CLASS_STEPS.clear()
+    hits: dict = {}
+    values = _CLASS_ATTRS(doc.root)
+    doc.__dict__["_class_values"] = values  # the page's class attributes: generic reads them too
+    for i, value in enumerate(values):
+        ids = _CLASS_STEPS.get(value)
+        if ids is None:
+            key = str(value)  # not the smart string: it would keep the tree alive
+            ids = _CLASS_STEPS[key] = tuple(sid for preds, sid in steps if _class_ok(key, preds))
+        if ids:
+            el = value.getparent()
+            for sid in ids:
+                found = hits.get(sid)
+                if found is None:
+                    hits[sid] = [(i, el)]
+                else:
+                    found.append((i, el))
+    doc.__dict__["_class_hits"] = (len(_FIRST_STEPS), hits)
+    return hits
+
 
 def _class_index(doc: Document) -> dict:
     """{class attribute value: [(document position, element), ...]}, built once per
@@ -176,7 +225,9 @@ def _class_index(doc: Document) -> dict:
 
 def _evaluate(compiled, doc: Document) -> list:
     if isinstance(compiled, _StepPath):
-        return compiled(doc.root, _class_index(doc))
+        if compiled.first_id is not None:
+            return compiled.from_hits(doc.root, _class_hits(doc))
+        return compiled(doc.root)
     return compiled(doc.root)
 
 
@@ -200,10 +251,40 @@ class _StepPath:
     """``//s1//s2//...//sn``: the elements matching sn that have, among their proper
     ancestors, a chain matching s1 ... sn-1 in that order; each once, in document order."""
 
-    __slots__ = ("steps",)
+    __slots__ = ("steps", "first_id", "ids")
 
     def __init__(self, steps):
         self.steps = steps
+        # the steps with class predicates find their elements in ``_class_hits``
+        self.ids = tuple(_first_step_id(preds) if preds else None for _, preds, _ in steps)
+        self.first_id = self.ids[0]
+
+    def exists(self, root) -> bool:
+        """Whether a one-step path finds any element (stops at the first)."""
+        tag, preds, after = self.steps[0]
+        it = root.iter(lxml.etree.Element) if tag == "*" else root.iter(tag)
+        return any(_step_ok(el, preds, after) for el in it)
+
+    def from_hits(self, root, hits: dict) -> list:
+        """The elements, from the class matches of the steps (``_class_hits``): those of
+        a later step are kept when an element of the step before is a proper ancestor
+        (document order and each once, as the walk below each anchor gives them)."""
+        tag, _, after = self.steps[0]
+        found = [el for _, el in hits.get(self.first_id, ())
+                 if (tag == "*" or el.tag == tag) and (after is None or _step_ok(el, (), after))]
+        for k in range(1, len(self.steps)):
+            if not found:
+                break
+            sid = self.ids[k]
+            if sid is None:
+                found = self._descend(found, k, k + 1)
+                continue
+            tag, _, after = self.steps[k]
+            anchors = set(found)
+            found = [el for _, el in hits.get(sid, ())
+                     if (tag == "*" or el.tag == tag) and any(a in anchors for a in el.iterancestors())
+                     and (after is None or _step_ok(el, (), after))]
+        return found
 
     def __call__(self, root, classes: dict | None = None) -> list:
         tag, preds, after = self.steps[0]
@@ -223,7 +304,10 @@ class _StepPath:
         else:
             it = root.iter(lxml.etree.Element) if tag == "*" else root.iter(tag)
             found = [el for el in it if _step_ok(el, preds, after)]
-        for tag, preds, after in self.steps[1:]:
+        return self._descend(found, 1, len(self.steps))
+
+    def _descend(self, found: list, start: int, stop: int) -> list:
+        for tag, preds, after in self.steps[start:stop]:
             if not found:
                 break
             anchors = set(found) if len(found) > 1 else None
