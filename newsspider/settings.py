@@ -139,6 +139,9 @@ CONCURRENT_ITEMS = 1
 # source each time (6% of a local crawl's CPU). tests/test_spider_callbacks.py makes the
 # same check once, on every callback of the project's spiders.
 WARN_ON_GENERATOR_RETURN_VALUE = False
+# Article pages are parsed in a worker process (newsspider/parseworker.py): the crawl's
+# process fetches and schedules meanwhile. False: parsed in the crawl's process.
+PARSE_WORKER = True
 # The store writes in a thread of its own (SQLite's FTS5 tokenizers and zlib run without
 # the GIL, on the other core), batches in order, at most this many waiting.
 ARCHIVE_WRITER_THREAD = True

@@ -10,11 +10,11 @@ code at 57d2907, before that work (``tests/archive_dump.py``):
 
 - ``strict``: every table row by row in id order and both full-text indexes, minus the
   times of the run. The sequence is crawled with Scrapy's scheduling as it was on main
-  (``CONCURRENT_ITEMS`` 100), so the pages are fetched in main's order: the same rows, ids,
-  content hashes, versions and stored (compressed) bytes.
+  (``CONCURRENT_ITEMS`` 100, pages parsed in the callback), so the pages are fetched in
+  main's order: the same rows, ids, content hashes, versions and stored (compressed) bytes.
 - ``content``: the same without the order, for the sequence crawled with the project's
-  settings: with ``CONCURRENT_ITEMS`` 1, Scrapy hands a callback's requests to the
-  scheduler in smaller steps, so a one-request-at-a-time crawl fetches in another order
+  settings: with ``CONCURRENT_ITEMS`` 1 and the parser in a worker process, a callback's
+  requests reach the scheduler later, so a one-request-at-a-time crawl fetches in another order
   (ids follow it, and the first pages stored make the compression dictionary); every row
   must still be there, with the same contents and the same stored bytes once decompressed.
 
@@ -37,7 +37,7 @@ GOLDEN = Path(__file__).parent / "golden" / "archive-dump.json"
 # one request at a time: the order of fetches, and of ids, is the same on every run
 SERIAL = {"CONCURRENT_REQUESTS": "1", "CONCURRENT_REQUESTS_PER_DOMAIN": "1", "LOG_ROTATING_FILE": ""}
 # Scrapy's processing of a callback's output as it was on main (the fetch order of a serial crawl)
-MAINS_SCHEDULING = {"CONCURRENT_ITEMS": "100"}
+MAINS_SCHEDULING = {"CONCURRENT_ITEMS": "100", "PARSE_WORKER": "False"}
 
 
 def _sequence(tmp_path, name, settings) -> Path:
