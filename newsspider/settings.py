@@ -142,6 +142,9 @@ WARN_ON_GENERATOR_RETURN_VALUE = False
 # Article pages are parsed in a worker process (newsspider/parseworker.py): the crawl's
 # process fetches and schedules meanwhile. False: parsed in the crawl's process.
 PARSE_WORKER = True
+# Requests queued on disk (the crawl command's JOBDIR) as Scrapy queues them, with a
+# cheaper look-up of their callbacks' names (newsspider/squeues.py).
+SCHEDULER_DISK_QUEUE = "newsspider.squeues.PickleLifoDiskQueue"
 # The store writes in a thread of its own (SQLite's FTS5 tokenizers and zlib run without
 # the GIL, on the other core), batches in order, at most this many waiting.
 ARCHIVE_WRITER_THREAD = True
