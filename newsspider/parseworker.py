@@ -28,10 +28,8 @@ class ParseWorkerDied(RuntimeError):
     """The parser's process ended while it had this page."""
 
 
-def _parse(body: bytes, url: str, content_type: str | None, tz: str):
-    from newsspider.parse import parse_article
-
-    return parse_article(body, url, content_type=content_type, tz=tz)
+def _parse(parse, body: bytes, url: str, content_type: str | None, tz: str):
+    return parse(body, url, content_type=content_type, tz=tz)
 
 
 def _init() -> None:
@@ -63,12 +61,16 @@ class ParseWorker:
     def start(self) -> None:
         self._start()
 
-    async def parse(self, body: bytes, url: str, content_type: str | None, tz: str):
-        """``parse_article``'s result for the page (or its exception), from the worker."""
+    async def parse(self, body: bytes, url: str, content_type: str | None, tz: str, parse=None):
+        """``parse(body, url, content_type=, tz=)``'s result for the page (or its exception),
+        from the worker. ``parse``: ``newsspider.parse.parse_article`` unless given (a
+        module-level function: it is sent by name)."""
+        if parse is None:
+            from newsspider.parse import parse_article as parse
         pool = self._start()
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(pool, _parse, body, url, content_type, tz)
+            return await loop.run_in_executor(pool, _parse, parse, body, url, content_type, tz)
         except BrokenProcessPool as exc:
             if self.pool is pool:  # the first page to see it starts the next worker
                 self.deaths += 1

@@ -478,7 +478,7 @@ class PortalSpider(scrapy.Spider):
                                        tz=self.tz)
             else:  # the same function, in the worker: the crawl goes on fetching meanwhile
                 fields = await self.parse_worker.parse(response.body, response.url, headers.get("content-type"),
-                                                       self.tz)
+                                                       self.tz, parse=parse_article)
         except NotHTML as exc:
             yield Failure(requested, f"not an HTML document: {exc}", kind="parse",
                           status=response.status, permanent=True, failed_at=fetched_at, raw=raw)
