@@ -335,8 +335,8 @@ def bare_crawl(portal: Portal, tag: str) -> dict:
 
     settings = {**LOCAL_SETTINGS, "ROBOTSTXT_OBEY": "True", "COOKIES_ENABLED": "False",
                 "TELNETCONSOLE_ENABLED": "False", "DOWNLOAD_TIMEOUT": "30",
-                "CONCURRENT_ITEMS": str(project.CONCURRENT_ITEMS),
-                "WARN_ON_GENERATOR_RETURN_VALUE": str(project.WARN_ON_GENERATOR_RETURN_VALUE)}
+                "CONCURRENT_ITEMS": str(getattr(project, "CONCURRENT_ITEMS", 100)),
+                "WARN_ON_GENERATOR_RETURN_VALUE": str(getattr(project, "WARN_ON_GENERATOR_RETURN_VALUE", True))}
     for k, v in settings.items():
         cmd += ["-s", f"{k}={v}"]
     # Outside the project tree: Scrapy looks for scrapy.cfg in every parent folder, and
