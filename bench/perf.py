@@ -375,8 +375,14 @@ def bare_crawl(portal: Portal, tag: str) -> dict:
     cmd = [PY, "-m", "scrapy", "runspider", str(ROOT / "bench" / "bare_spider.py"),
            "-a", f"base_url={portal.base_url}", "-a", f"stats_out={stats_file}"]
     # The same settings as the full crawl, where they apply to a spider with no project.
+    # Scrapy's own switches that the project turns off for speed are off for the bare
+    # spider too (issue 17): the baseline is as fast as bare Scrapy gets.
+    from newsspider import settings as project
+
     settings = {**LOCAL_SETTINGS, "ROBOTSTXT_OBEY": "True", "COOKIES_ENABLED": "False",
-                "TELNETCONSOLE_ENABLED": "False", "DOWNLOAD_TIMEOUT": "30"}
+                "TELNETCONSOLE_ENABLED": "False", "DOWNLOAD_TIMEOUT": "30",
+                "CONCURRENT_ITEMS": str(getattr(project, "CONCURRENT_ITEMS", 100)),
+                "WARN_ON_GENERATOR_RETURN_VALUE": str(getattr(project, "WARN_ON_GENERATOR_RETURN_VALUE", True))}
     for k, v in settings.items():
         cmd += ["-s", f"{k}={v}"]
     # Outside the project tree: Scrapy looks for scrapy.cfg in every parent folder, and
@@ -645,7 +651,7 @@ def main(argv=None) -> int:
     ap.add_argument("--rebuild-search", action="store_true", help="rebuild the search archive even if cached")
     ap.add_argument("--profile", action="store_true",
                     help="also record py-spy/cProfile profiles in bench/out/ for goals not met")
-    ap.add_argument("--only", default="parse,crawl,search", help="parts to run (parse,crawl,search)")
+    ap.add_argument("--only", default="parse,crawl,search", help="parts to run (parse,crawl,search; throughput: figure 2 alone)")
     ap.add_argument("--callgrind", action="store_true",
                     help="only the parse ratios as callgrind instruction counts (template: 20 pages x 3, "
                          "real page x 10; needs valgrind; a few minutes)")
@@ -680,6 +686,30 @@ def main(argv=None) -> int:
         figures["parse_ratio_real"] = p["parse_ratio_real"]
         if args.profile:
             profile_parse(sample_pages(60), OUT / "parse-profile.txt")
+
+    if "throughput" in only and "crawl" not in only:
+        # figure 2 alone (bare, full, bare), a minute with --quick
+        a = WORK / "crawl" / "archive.db"
+        a.parent.mkdir(parents=True)
+        with Portal(n) as portal:
+            log(f"2. bare spider, {n} articles ...")
+            bare = bare_crawl(portal, "a")
+            _cpu_bound(bare)
+            log(f"2. full crawl, {n} articles ...")
+            full = full_crawl(portal, a, "first")
+            log(f"2. bare spider again, {n} articles ...")
+            bare_b = bare_crawl(portal, "b")
+            _cpu_bound(bare_b)
+            if args.profile:
+                log("   profiling a full crawl with py-spy ...")
+                full_crawl(portal, WORK / "profile" / "archive.db", "profile", profile=True)
+        res["crawl"] = {"bare": _mean_bare(bare, bare_b), "bare_runs": [bare, bare_b], "full": full}
+        bare = res["crawl"]["bare"]
+        figures["bare_cpu_per_elapsed"] = bare["cpu_per_wall"]
+        figures["crawl_throughput_ratio"] = full["pages_per_s"] / bare["pages_per_s"] if bare["pages_per_s"] else None
+        figures["crawl_cpu_per_page_ratio"] = ((full["cpu_s"] / max(full["pages"], 1)) /
+                                               (bare["cpu_s"] / max(bare["pages"], 1)))
+        shutil.rmtree(WORK / "crawl", ignore_errors=True)
 
     if "crawl" in only:
         a = WORK / "crawl" / "archive.db"
@@ -768,7 +798,7 @@ def table(res: dict) -> str:
                 row(f"1. trafilatura.extract / fromstring, {name}", "", p[f"trafilatura_ratio_{name}"], "{:.1f}x",
                     f"{p[f'trafilatura_ms_{name}']:.2f} ms a page (with metadata)")
     if c:
-        b, fu, inc, lg = c["bare"], c["full"], c["incremental"], c["large"]
+        b, fu, inc, lg = c["bare"], c["full"], c.get("incremental"), c.get("large")
         row("2. full crawl / bare spider, pages/s", "crawl_throughput_ratio", f.get("crawl_throughput_ratio"),
             "{:.0%}", f"{fu['pages_per_s']:.0f} vs {b['pages_per_s']:.0f} pages/s ({fu['pages']} / {b['pages']} pages)")
         row("2. bare spider CPU / elapsed (>= 0.9: CPU-bound)", "", b.get("cpu_per_wall"), "{:.2f}",
@@ -776,6 +806,7 @@ def table(res: dict) -> str:
         row("2. crawler CPU per page, full / bare", "", f.get("crawl_cpu_per_page_ratio"), "{:.2f}x",
             f"{fu['cpu_s'] / max(fu['pages'], 1) * 1e3:.1f} vs {b['cpu_s'] / max(b['pages'], 1) * 1e3:.1f} ms; "
             f"server CPU {fu['server_cpu_s'] / fu['elapsed_s']:.0%} / {b['server_cpu_s'] / b['elapsed_s']:.0%} of a core")
+    if c and lg:
         row(f"3. peak RSS, {n['articles']} articles", "", f.get("memory_peak_mb"), "{:.0f} MB")
         row(f"3. peak RSS, {n['articles_large']} articles", "memory_peak_large_mb", f.get("memory_peak_large_mb"),
             "{:.0f} MB", f"{lg['pages']} pages in {lg['wall_s']:.0f} s")

@@ -130,6 +130,25 @@ RESPONSE_STORE_MAX_BYTES = 4 * 1024 * 1024
 RUN_STORE_MAX_BYTES = 512 * 1024 * 1024
 
 # --- The pipeline: response -> parse (spider) -> normalize -> validate -> store ---
+# The pipelines are synchronous, so a callback's items and requests are processed one at
+# a time: Scrapy's default (100) starts 100 asyncio tasks for every response's output,
+# 7% of a local crawl's CPU for nothing (issue 17).
+CONCURRENT_ITEMS = 1
+# Scrapy checks every callback for a generator returning a value on every response, and
+# its cache never hits for a bound method: it re-reads and re-parses the callback's
+# source each time (6% of a local crawl's CPU). tests/test_spider_callbacks.py makes the
+# same check once, on every callback of the project's spiders.
+WARN_ON_GENERATOR_RETURN_VALUE = False
+# Article pages are parsed in a worker process (newsspider/parseworker.py): the crawl's
+# process fetches and schedules meanwhile. False: parsed in the crawl's process.
+PARSE_WORKER = True
+# Requests queued on disk (the crawl command's JOBDIR) as Scrapy queues them, with a
+# cheaper look-up of their callbacks' names (newsspider/squeues.py).
+SCHEDULER_DISK_QUEUE = "newsspider.squeues.PickleLifoDiskQueue"
+# The store writes in a thread of its own (SQLite's FTS5 tokenizers and zlib run without
+# the GIL, on the other core), batches in order, at most this many waiting.
+ARCHIVE_WRITER_THREAD = True
+ARCHIVE_MAX_BATCHES_IN_FLIGHT = 4
 ITEM_PIPELINES = {
     "pipelines.normalize.NormalizePipeline": 100,
     "pipelines.validate.ValidatePipeline": 200,

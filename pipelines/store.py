@@ -123,6 +123,14 @@ class Compressor:
         co = zlib.compressobj(self.LEVEL, zdict=self.zdict)
         return co.compress(body) + co.flush(), f"zlib-dict/{self.dict_id}"
 
+    def state(self) -> tuple:
+        """What a rolled-back write must restore (a dictionary made inside it is gone)."""
+        return self.dict_id, self.zdict, list(self.samples)
+
+    def restore(self, state: tuple) -> None:
+        self.dict_id, self.zdict, samples = state
+        self.samples = list(samples)
+
     def _make_dict(self) -> None:
         # zlib looks back 32 KiB: the dictionary is the last 32 KiB of the first pages
         # stored, whole pages (head, menu, body, footer). Measured on the sample portal:
@@ -238,41 +246,65 @@ class Archive:
 
     # -- batches -------------------------------------------------------------------
     def write(self, items: list, before_commit=None) -> None:
-        """One transaction for the batch; each item in a savepoint of its own. An item
-        whose write raises for a reason of its own (its data, not the disk) is rolled
-        back alone and recorded as a ``parse`` failure with the exception, so the rest
-        of the batch is stored and nothing is lost silently; the archived article keeps
-        its old version. An I/O error (disk full, read-only file) rolls back the whole
-        batch and is raised. ``before_commit(conn)``, if given, runs in the same transaction
-        after the items (newsspider.cluster's writer records there which Stream entries
-        it applied)."""
+        """One transaction for the batch. An item whose write raises for a reason of its
+        own (its data, not the disk) is rolled back alone and recorded as a ``parse``
+        failure with the exception, so the rest of the batch is stored and nothing is lost
+        silently; the archived article keeps its old version. An I/O error (disk full,
+        read-only file) rolls back the whole batch and is raised.
+
+        The batch is written first without a savepoint per item: a savepoint makes each
+        FTS5 index flush its pending terms (a segment per article and index, merged again
+        later). Only when an item raises is the batch rolled back and written again, each
+        item in a savepoint of its own: the same rows and ids as if every item had had one.
+
+        ``before_commit(conn)``, if given, runs in the same transaction after the items
+        (newsspider.cluster's writer records there which Stream entries it applied)."""
         if not items and before_commit is None:
             return
-        counts = dict(self.counts)
+        counts, compressor = dict(self.counts), self.compressor.state()
         self.conn.execute("BEGIN IMMEDIATE")
         try:
-            for item in items:
-                self.conn.execute("SAVEPOINT item")
-                try:
+            try:
+                for item in items:
                     self._write_item(item)
-                except sqlite3.OperationalError:
-                    raise
-                except Exception as exc:
-                    self.conn.execute("ROLLBACK TO item")
-                    url = getattr(item, "fetched_url", None) or getattr(item, "url", None)
-                    if url is None:
-                        raise
-                    log.error("could not store %s: %s: %s", url, type(exc).__name__, exc)
-                    self._write_failure(Failure(url, f"store raised {type(exc).__name__}: {exc}"[:500],
-                                                kind="parse", error=True, failed_at=iso(utcnow())))
-                self.conn.execute("RELEASE item")
+            except sqlite3.OperationalError:
+                raise
+            except Exception:
+                self.conn.execute("ROLLBACK")
+                self.counts = dict(counts)
+                self.compressor.restore(compressor)
+                self.conn.execute("BEGIN IMMEDIATE")
+                self._write_each(items)
             if before_commit is not None:
                 before_commit(self.conn)
             self.conn.execute("COMMIT")
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
             self.counts = counts
+            self.compressor.restore(compressor)
             raise
+
+    def _write_each(self, items: list) -> None:
+        """The batch with each item in a savepoint: an item that raises is rolled back alone
+        (the compressor's state with it) and recorded as a failure."""
+        for item in items:
+            self.conn.execute("SAVEPOINT item")
+            compressor = self.compressor.state()
+            try:
+                self._write_item(item)
+            except sqlite3.OperationalError:
+                raise
+            except Exception as exc:
+                self.conn.execute("ROLLBACK TO item")
+                self.compressor.restore(compressor)
+                url = getattr(item, "fetched_url", None) or getattr(item, "url", None)
+                if url is None:
+                    raise
+                log.error("could not store %s: %s: %s", url, type(exc).__name__, exc)
+                self._write_failure(Failure(url, f"store raised {type(exc).__name__}: {exc}"[:500],
+                                            kind="parse", error=True, failed_at=iso(utcnow())))
+            self.conn.execute("RELEASE item")
 
     def _write_item(self, item) -> None:
         self._portal = getattr(item, "portal", None) or self.portal
@@ -647,7 +679,15 @@ def portal_kind(base_url: str, entry, settings) -> str:
 
 
 class StorePipeline:
-    """Item pipeline around ``Archive``: batches items, records the run and its stats."""
+    """Item pipeline around ``Archive``: batches items, records the run and its stats.
+
+    The archive is written by a thread of its own (``ARCHIVE_WRITER_THREAD``, on by
+    default), which owns the SQLite connection: a batch is handed to it and the crawl goes
+    on fetching and parsing while SQLite (the FTS5 tokenizers, most of a write's time) and
+    zlib run without the GIL, on the other core. Batches are written one at a time in the
+    order they were handed over, so the archive is the same as when written inline; at most
+    ``ARCHIVE_MAX_BATCHES_IN_FLIGHT`` wait (memory stays bounded), and the run is recorded
+    only once every batch is written."""
 
     def __init__(self, crawler):
         s = crawler.settings
@@ -659,8 +699,18 @@ class StorePipeline:
         self.schedule = tuple(tuple(x) for x in (s.getlist("REVISIT_SCHEDULE") or DEFAULT_REVISIT_SCHEDULE))
         self.max_response_bytes = s.getint("RESPONSE_STORE_MAX_BYTES", 0)
         self.max_run_bytes = s.getint("RUN_STORE_MAX_BYTES", 0)
+        self.threaded = s.getbool("ARCHIVE_WRITER_THREAD", True)
+        self.max_in_flight = max(1, s.getint("ARCHIVE_MAX_BATCHES_IN_FLIGHT", 4))
         self.archive: Archive | None = None
         self.pending: list = []
+        self.writer = None          # the writer thread (a one-thread executor), when threaded
+        self.in_flight: list = []   # [(future, number of items)], oldest first
+
+    def _call(self, fn, *args, **kwargs):
+        """``fn`` on the writer thread (after the batches handed over before), its result."""
+        if self.writer is None:
+            return fn(*args, **kwargs)
+        return self.writer.submit(fn, *args, **kwargs).result()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -695,9 +745,13 @@ class StorePipeline:
 
     def open_spider(self, spider=None):
         spider = spider or self.crawler.spider
-        self.archive = Archive(self.path, retry_base=self.retry_base,
-                               max_permanent_attempts=self.max_attempts, schedule=self.schedule,
-                               max_response_bytes=self.max_response_bytes, max_run_bytes=self.max_run_bytes)
+        if self.threaded:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-writer")
+        self.archive = self._call(Archive, self.path, retry_base=self.retry_base,
+                                  max_permanent_attempts=self.max_attempts, schedule=self.schedule,
+                                  max_response_bytes=self.max_response_bytes, max_run_bytes=self.max_run_bytes)
         args = {k: v for k, v in vars(spider).items()
                 if k in getattr(spider, "argument_names", ()) and v is not None}
         base_url = getattr(spider, "base_url", None)
@@ -710,11 +764,11 @@ class StorePipeline:
                 entry = portals.for_settings(settings).for_url(base_url)
             name = (getattr(spider, "portal_name", None) or (entry.name if entry else None)
                     or portal_named(self.path, base_url))
-            self.archive.claim_portal(base_url, portal_kind(base_url, entry, settings), name,
-                                      title=entry.title if entry else None,
-                                      timezone=entry.timezone if entry else getattr(spider, "tz", None),
-                                      language=entry.language if entry else None)
-        run_id = self.archive.start_run(spider.name, args)
+            self._call(self.archive.claim_portal, base_url, portal_kind(base_url, entry, settings), name,
+                       title=entry.title if entry else None,
+                       timezone=entry.timezone if entry else getattr(spider, "tz", None),
+                       language=entry.language if entry else None)
+        run_id = self._call(self.archive.start_run, spider.name, args)
         self.crawler.stats.set_value("newsspider/run_id", run_id)
         log.info("archive %s, run %d", self.path, run_id)
 
@@ -724,25 +778,56 @@ class StorePipeline:
             self.flush()
         return item
 
+    def _write(self, items: list) -> dict:
+        self.archive.write(items)
+        return dict(self.archive.counts)
+
     def flush(self):
         items, self.pending = self.pending, []
         if self.archive is None or not items:
+            self._collect()
             return
-        try:
-            self.archive.write(items)
-        except Exception as exc:  # disk full, read-only file, I/O error: the batch was rolled back
-            self.crawler.stats.inc_value("newsspider/archive_errors")
-            self.crawler.stats.set_value("newsspider/archive_error", f"{self.path}: {exc}")
-            log.error("could not write %d items to the archive %s: %s; stopping the crawl "
-                      "(the next run fetches them again)", len(items), self.path, exc)
-            engine = self.crawler.engine
-            if engine is not None and engine.spider is not None:
-                from scrapy.utils.defer import deferred_from_coro
+        if self.writer is None:
+            try:
+                counts = self._write(items)
+            except Exception as exc:
+                self._write_failed(len(items), exc)
+                return
+            self._counts(counts)
+            return
+        self.in_flight.append((self.writer.submit(self._write, items), len(items)))
+        self._collect()
 
-                deferred_from_coro(engine.close_spider_async(reason="archive_error"))
-            return
-        for key, value in self.archive.counts.items():
+    def _collect(self, wait: bool = False) -> None:
+        """Take in the batches written (their counts, or their error), oldest first; wait
+        for the oldest while too many are in flight, or for all with ``wait``."""
+        while self.in_flight:
+            future, n = self.in_flight[0]
+            if not (wait or len(self.in_flight) > self.max_in_flight or future.done()):
+                return
+            self.in_flight.pop(0)
+            try:
+                counts = future.result()
+            except Exception as exc:
+                self._write_failed(n, exc)
+                continue
+            self._counts(counts)
+
+    def _counts(self, counts: dict) -> None:
+        for key, value in counts.items():
             self.crawler.stats.set_value(f"newsspider/{key}", value)
+
+    def _write_failed(self, n: int, exc: Exception) -> None:
+        """Disk full, read-only file, I/O error: the batch was rolled back; the crawl stops."""
+        self.crawler.stats.inc_value("newsspider/archive_errors")
+        self.crawler.stats.set_value("newsspider/archive_error", f"{self.path}: {exc}")
+        log.error("could not write %d items to the archive %s: %s; stopping the crawl "
+                  "(the next run fetches them again)", n, self.path, exc)
+        engine = self.crawler.engine
+        if engine is not None and engine.spider is not None:
+            from scrapy.utils.defer import deferred_from_coro
+
+            deferred_from_coro(engine.close_spider_async(reason="archive_error"))
 
     def close_spider(self, spider=None):
         self.flush()
@@ -751,16 +836,22 @@ class StorePipeline:
         if self.archive is None:
             return
         self.flush()
+        self._collect(wait=True)
         stats = self.crawler.stats
         from newsspider.runstatus import exit_status
 
         code = exit_status(stats.get_stats(), self.crawler.settings)
         stats.set_value("newsspider/exit_status", code)
         try:
-            self.archive.finish_run(stats.get_stats(), reason, code)
+            self._call(self.archive.finish_run, stats.get_stats(), reason, code)
         except Exception as exc:
             stats.inc_value("newsspider/archive_errors")
             log.error("could not record the run in the archive %s: %s", self.path, exc)
         finally:
-            self.archive.close()
-            self.archive = None
+            try:
+                self._call(self.archive.close)
+            finally:
+                self.archive = None
+                if self.writer is not None:
+                    self.writer.shutdown(wait=True)
+                    self.writer = None

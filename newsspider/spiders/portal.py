@@ -60,6 +60,7 @@ from newsspider import portals
 from newsspider.items import Article, Failure, FrontPage, NotModified, RawResponse
 from newsspider.urls import UrlPolicy, as_requested, clean_url, fold, settle_url, variant_key
 from newsspider.parse import NotHTML, parse_article
+from newsspider.parseworker import ParseWorker
 from newsspider.parse.profiles import all_profiles
 from pipelines.store import KEPT_HEADERS, crawl_states, failures_waiting, portal_named, retry_candidates
 
@@ -239,6 +240,11 @@ class PortalSpider(scrapy.Spider):
             spider.waiting = {canonical_key(u) for u in failures_waiting(spider.archive_path,
                                                                           portal=spider.portal_name)}
         crawler.signals.connect(spider.spider_idle, signal=scrapy.signals.spider_idle)
+        # article pages are parsed in a process of their own (newsspider/parseworker.py)
+        spider.parse_worker = ParseWorker() if s.getbool("PARSE_WORKER", True) else None
+        if spider.parse_worker is not None:
+            crawler.signals.connect(spider.parse_worker.start, signal=scrapy.signals.spider_opened)
+            crawler.signals.connect(spider.parse_worker.close, signal=scrapy.signals.spider_closed)
         return spider
 
     def spider_idle(self):
@@ -494,7 +500,7 @@ class PortalSpider(scrapy.Spider):
         return FrontPage(requested, raw, list(placements.values()))
 
     # -- articles ------------------------------------------------------------------
-    def parse_article(self, response):
+    async def parse_article(self, response):
         fetched_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         requested = (response.meta.get("redirect_urls") or [response.request.url if response.request else response.url])[0]
         headers = _headers(response)
@@ -517,8 +523,12 @@ class PortalSpider(scrapy.Spider):
                           kind="parse", status=response.status, permanent=True, failed_at=fetched_at)
             return
         try:
-            fields = parse_article(response.body, response.url, content_type=headers.get("content-type"),
-                                   tz=self.tz, portal_zone=self.portal_zone)
+            if self.parse_worker is None:
+                fields = parse_article(response.body, response.url, content_type=headers.get("content-type"),
+                                       tz=self.tz, portal_zone=self.portal_zone)
+            else:  # the same function, in the worker: the crawl goes on fetching meanwhile
+                fields = await self.parse_worker.parse(response.body, response.url, headers.get("content-type"),
+                                                       self.tz, parse=parse_article, portal_zone=self.portal_zone)
         except NotHTML as exc:
             yield Failure(requested, f"not an HTML document: {exc}", kind="parse",
                           status=response.status, permanent=True, failed_at=fetched_at, raw=raw)
@@ -550,7 +560,8 @@ class PortalSpider(scrapy.Spider):
                 if any(fold(u) not in self.seen for u in related):
                     self.crawler.stats.inc_value("newsspider/limits/related_depth")
                 return
-            yield from self._article_requests(related, source="related", related_depth=depth)
+            for request in self._article_requests(related, source="related", related_depth=depth):
+                yield request
 
     # -- failures ------------------------------------------------------------------
     def article_failed(self, failure):
