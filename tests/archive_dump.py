@@ -203,11 +203,19 @@ def content_dump(path, columns: dict | None = None) -> dict:
         con.close()
 
 
+# Tables added after the golden dump was recorded, on purpose (issue 16: one archive of
+# many portals; the distributed writer's applied Stream entries). Their rows are checked
+# by tests/test_portals.py and tests/test_cluster.py; every table main had must be as it was.
+NEW_TABLES = {"portals", "stream_entries"}
+
+
 def differences(got: dict, want: dict, limit: int = 20) -> list[str]:
     """What differs between two dumps, table by table (the first differing rows' positions)."""
     out = []
     for name in sorted(set(got) | set(want)):
         g, w = got.get(name), want.get(name)
+        if w is None and name in NEW_TABLES:
+            continue
         if g is None or w is None:
             out.append(f"{name}: {'missing' if g is None else 'not in the golden dump'}")
             continue
