@@ -24,7 +24,7 @@ import sqlite3
 import urllib.parse
 
 from datasette.facets import Facet
-from datasette.utils import path_with_added_args, path_with_removed_args, sqlite_timelimit
+from datasette.utils import path_with_removed_args, sqlite_timelimit
 
 from newsspider import search as S
 
@@ -199,9 +199,12 @@ class IndexedFacet(Facet):
         specs = [(sc, self._spec(sc["config"].get("column") or sc["config"]["simple"])) for sc in configs]
         db = self.ds.get_database(self.database)
         names = [spec["column"] for _, spec in specs]
-        ids_sql = None
+        ids_sql = None  # no filter: every article (the index's own totals)
         if not _NO_WHERE.fullmatch(self.sql):
-            ids_sql = f"select id from ({self.sql})"
+            only_search = _ONLY_SEARCH.fullmatch(self.sql)
+            # only the search box: the word index's rowids are the articles' ids (its
+            # triggers keep them so), without looking up each match's row
+            ids_sql = only_search.group(1) if only_search else f"select id from ({self.sql})"
         limit = self.ds.setting("facet_time_limit_ms")
 
         def run(conn):
@@ -216,6 +219,11 @@ class IndexedFacet(Facet):
             return [], [spec["name"] for _, spec in specs]
         size = self.get_facet_size()
         qs_pairs = self.get_querystring_pairs()
+        # the page's own query string, encoded once: each value's link adds one pair to it
+        # (what path_with_added_args makes, without parsing the query string again for
+        # each of the ~120 values: a third of the facets' time on a page of 5,600 matches)
+        current = urllib.parse.urlencode(urllib.parse.parse_qsl(self.request.query_string))
+        origin = self.ds.absolute_url(self.request, "/")[:-1]
         results = []
         for source_and_config, spec in specs:
             values = counts[spec["column"]]
@@ -225,9 +233,11 @@ class IndexedFacet(Facet):
                 ordered = sorted(((v, n) for v, n in values.items() if v is not None), key=lambda x: (-x[1], x[0]))
             shown = []
             for value, n in ordered[:size]:
-                url, chosen = self._toggle(spec, value, qs_pairs)
+                url, chosen = self._toggle(spec, value, qs_pairs, current)
+                path = self.ds.urls.path(url)
                 shown.append({"value": value, "label": value, "count": n,
-                              "toggle_url": self.ds.absolute_url(self.request, self.ds.urls.path(url)),
+                              "toggle_url": (origin + path if path.startswith("/") and not path.startswith("//")
+                                             else self.ds.absolute_url(self.request, path)),
                               "selected": chosen})
             head = (path_with_removed_args(self.request, {"_facet": spec["name"]}) if spec["kind"] == "column"
                     else self.request.path)
@@ -237,7 +247,12 @@ class IndexedFacet(Facet):
                             "truncated": len(ordered) > size})
         return results, []
 
-    def _toggle(self, spec, value, qs_pairs) -> tuple[str, bool]:
+    def _added(self, current: str, arg: str, value) -> str:
+        """path_with_added_args(request, {arg: value}), from the page's encoded query."""
+        pair = urllib.parse.urlencode([(arg, value)])
+        return self.request.path + "?" + (current + "&" + pair if current else pair)
+
+    def _toggle(self, spec, value, qs_pairs, current: str) -> tuple[str, bool]:
         """The link that adds (or, when chosen, removes) the filter of ``value``, as
         Datasette's column facet, the plugin's ``through`` and ``month`` facets make it."""
         if spec["kind"] == "through":
@@ -249,15 +264,15 @@ class IndexedFacet(Facet):
                 if isinstance(data, dict) and (data.get("table"), data.get("column"), str(data.get("value"))) == (
                         spec["table"], spec["through_column"], str(value)):
                     return path_with_removed_args(self.request, {"_through": raw}), True
-            return path_with_added_args(self.request, {"_through": json.dumps(
+            return self._added(current, "_through", json.dumps(
                 {"table": spec["table"], "column": spec["through_column"], "value": value},
-                ensure_ascii=False)}), False
+                ensure_ascii=False)), False
         arg = f"{spec['name']}__startswith" if spec["kind"] == "month" else spec["name"]
         if spec["kind"] == "column" and arg.startswith("_"):
             arg = f"{arg}__exact"
         if (arg, str(value)) in qs_pairs:
             return path_with_removed_args(self.request, {arg: str(value)}), True
-        return path_with_added_args(self.request, {arg: value}), False
+        return self._added(current, arg, value), False
 
 
 #: indexed facets that are not a plain column facet of ``articles``: ``agency`` (the
@@ -271,3 +286,7 @@ INDEXED_SPECIAL = {
 
 # Datasette's facet SQL of a table page without any filter: every article
 _NO_WHERE = re.compile(r"select (?:(?! where ).)* from \[?articles\]?\s*", re.S | re.I)
+# ... and of one whose only filter is the search box (?_search=)
+_ONLY_SEARCH = re.compile(r"select (?:(?! where ).)* from \[?articles\]? where id in "
+                          r"\((select rowid from \[?articles_words\]? where \[?articles_words\]? "
+                          r"match escape_fts\(:search\))\)\s*", re.S | re.I)
