@@ -51,6 +51,27 @@ def vocabulary_lookup(conn):
     return known
 
 
+def _per_archive_version(conn, fn, size: int = 256):
+    """``fn(q)`` remembered per query until the archive changes (``PRAGMA data_version``
+    of this connection moves when another connection commits, e.g. a crawl adding words):
+    the query's expression costs one vocabulary lookup per candidate form (1-3 ms for a
+    word of 30-77 forms), and a page evaluates it in several statements (the table's
+    rows, count and facets; the search page's tiers and facets)."""
+    cache: dict = {}
+
+    def cached(q):
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        hit = cache.get(q)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        value = fn(q)
+        if len(cache) >= size:
+            cache.clear()
+        cache[q] = (version, value)
+        return value
+    return cached
+
+
 def register_functions(conn) -> None:
     known = vocabulary_lookup(conn)
 
@@ -59,6 +80,9 @@ def register_functions(conn) -> None:
 
     def match_headline(q):
         return S.match_expression(q, known, "headline")
+
+    if known is not None:
+        match, match_headline = _per_archive_version(conn, match), _per_archive_version(conn, match_headline)
 
     # deterministic: constant within a statement, so SQLite computes it once
     conn.create_function("escape_fts", 1, match, deterministic=True)
