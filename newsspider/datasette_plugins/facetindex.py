@@ -68,18 +68,24 @@ class FacetIndex:
                 raise LookupError("the archive has no search_facets table (run a crawl to migrate it)")
             self.has_seq = "seq" in have
             self.columns = {c: _Column() for c in SEARCH_FACET_COLUMNS if c in have}
-        if self.has_seq:
+        names = list(self.columns)
+        if self.has_seq and self.seq >= 0:
             top = conn.execute("SELECT max(seq) FROM search_facets").fetchone()[0]
             top = -1 if top is None else top
             if top <= self.seq:
                 return
-            where, args = "WHERE seq > ?", [self.seq]
-        else:  # an archive of an early v2, not yet migrated: read it all every time
-            self.columns = {c: _Column() for c in self.columns}
-            self.size, where, args, top = 0, "", [], 0
-        names = list(self.columns)
+            rows = conn.execute(f"SELECT id, {', '.join(names)}, seq FROM search_facets WHERE seq > ?",
+                                [self.seq]).fetchall()
+        else:
+            # the first load (or an archive of an early v2, without seq, every time): the
+            # whole table in one scan, in its own order (one statement: one snapshot)
+            if not self.has_seq:
+                self.columns = {c: _Column() for c in self.columns}
+                self.size = 0
+            seq = ", seq" if self.has_seq else ", 0"
+            rows = conn.execute(f"SELECT id, {', '.join(names)}{seq} FROM search_facets").fetchall()
+        top = max((r[-1] or 0 for r in rows), default=self.seq) if self.has_seq else 0
         cols = [self.columns[c] for c in names]
-        rows = conn.execute(f"SELECT id, {', '.join(names)} FROM search_facets {where}", args).fetchall()
         if rows:
             top_id = max(r[0] for r in rows)
             if top_id >= self.size:
@@ -152,21 +158,28 @@ def index_for(path) -> FacetIndex:
         return _INDEXES[key]
 
 
-def counts_of(conn, path, ids_sql: str, params, names) -> tuple[int, dict]:
+def counts_of(conn, path, ids_sql: str | None, params, names, time_limit=None) -> tuple[int, dict]:
     """(number of ids, {column: {value: count}}) of the ids ``ids_sql`` selects (its first
     column), counted from the facet index of ``path``; ``ids_sql`` None: every article
-    (the number is then -1: the caller has the table's count)."""
+    (the number is then -1: the caller has the table's count). ``time_limit``: a context
+    manager factory for the ids query only (loading the index is not the query's cost:
+    the first load of 500,000 rows from a cold disk may take seconds)."""
     index = index_for(path)
+    with index.lock:
+        index.refresh(conn)
     ids = None
     if ids_sql is not None:
-        ids = [r[0] for r in conn.execute(ids_sql, params).fetchall()]
+        if time_limit is not None:
+            with time_limit():
+                ids = [r[0] for r in conn.execute(ids_sql, params).fetchall()]
+        else:
+            ids = [r[0] for r in conn.execute(ids_sql, params).fetchall()]
     for _attempt in range(3):
         with index.lock:
-            index.refresh(conn)
             try:
                 if ids is None:
                     return -1, index.totals(names)
                 return len(ids), index.count(ids, names)
-            except CacheBehind:
-                continue
+            except CacheBehind:  # ids written after the index was read: read them, count again
+                index.refresh(conn)
     raise CacheBehind()

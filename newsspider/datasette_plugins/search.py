@@ -171,12 +171,17 @@ async def search_facets(db, args, path: str) -> dict:
     filtered = any(params[k] for k in FILTERS)
 
     def run(conn):
-        with sqlite_timelimit(conn, 3000):
-            return facetindex.counts_of(conn, db.path, FILTERED_IDS_SQL if filtered else MATCH_IDS_SQL,
-                                        params if filtered else {"q": params["q"]},
-                                        [column for _, column in SEARCH_PAGE_FACETS])
+        return facetindex.counts_of(conn, db.path, FILTERED_IDS_SQL if filtered else MATCH_IDS_SQL,
+                                    params if filtered else {"q": params["q"]},
+                                    [column for _, column in SEARCH_PAGE_FACETS],
+                                    lambda: sqlite_timelimit(conn, 3000))
 
-    total, counts = await db.execute_fn(run)
+    try:
+        total, counts = await db.execute_fn(run)
+    except (sqlite3.OperationalError, LookupError):
+        # past the time limit (or an archive without the facet table): the page shows its
+        # rows without the counts, rather than an error instead of the rows
+        return {}
     facets = order_facets(counts)
     out = []
     for name in ("section", "agency", "byline", "month"):
@@ -232,8 +237,8 @@ class IndexedFacet(Facet):
         limit = self.ds.setting("facet_time_limit_ms")
 
         def run(conn):
-            with sqlite_timelimit(conn, limit):
-                return facetindex.counts_of(conn, db.path, ids_sql, self.params, names)
+            return facetindex.counts_of(conn, db.path, ids_sql, self.params, names,
+                                        lambda: sqlite_timelimit(conn, limit))
 
         if self.table != "articles":  # search_facets is per article
             return [], [spec["name"] for _, spec in specs]
