@@ -169,11 +169,15 @@ def counts_of(conn, path, ids_sql: str | None, params, names, time_limit=None) -
         index.refresh(conn)
     ids = None
     if ids_sql is not None:
+        # one string of every id, not a row each: sqlite3 makes a tuple per row (~0.4 us;
+        # the ids of 28,350 matches: 16 -> 9 ms)
+        sql = f"WITH ids(k) AS ({ids_sql}) SELECT group_concat(k) FROM ids"
         if time_limit is not None:
             with time_limit():
-                ids = [r[0] for r in conn.execute(ids_sql, params).fetchall()]
+                joined = conn.execute(sql, params).fetchone()[0]
         else:
-            ids = [r[0] for r in conn.execute(ids_sql, params).fetchall()]
+            joined = conn.execute(sql, params).fetchone()[0]
+        ids = array("q", map(int, joined.split(","))) if joined else array("q")
     for _attempt in range(3):
         with index.lock:
             try:
