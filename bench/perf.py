@@ -490,10 +490,12 @@ def search_archive(n: int, rebuild: bool, resume_only: bool = False) -> tuple[Pa
         if resume_only:
             from pipelines import schema
 
+            t0 = time.monotonic()
             db = schema.connect(archive)
             schema.ensure_schema(db)
             db.conn.close()
-            return archive, {"key": key, "articles": len(done), "partial": True, "of": n, "reused": True}
+            return archive, {"key": key, "articles": len(done), "partial": True, "of": n, "reused": True,
+                             "migrate_s": round(time.monotonic() - t0, 1)}
     else:
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
