@@ -488,10 +488,25 @@ def _fill_worker(ids):
     return out
 
 
-def search_archive(n: int, rebuild: bool) -> tuple[Path, dict]:
+def search_key(n: int) -> str:
+    """The cache key of the search archive of ``n`` articles: the generator, its corpus and
+    the parser's version. The schema is not part of it: a cached archive is migrated by
+    ensure_schema, as a user's archive is (the migration's time is reported as migrate_s)."""
+    key_src = b"".join((ROOT / p).read_bytes() for p in (
+        "newsspider/sampleportal/generator.py", "newsspider/sampleportal/corpus.py"))
+    return hashlib.sha256(key_src + f"{n}/{PARSER_VERSION}/content".encode()).hexdigest()[:16]
+
+
+def search_archive(n: int, rebuild: bool, resume_only: bool = False) -> tuple[Path, dict]:
     """An archive of ``n`` sample-portal articles, filled directly (not crawled): each page
-    rendered by the generator, parsed by parse_article, then normalize -> validate ->
-    Archive.write exactly as the crawl's pipelines do (responses stored too)."""
+    rendered by the generator, parsed by parse_article in worker processes, then
+    normalize -> validate -> Archive.write in this one (the one writer), exactly as the
+    crawl's pipelines do (responses stored too).
+
+    A build that was stopped (``building.json`` beside the archive, same key) is resumed:
+    the articles already written are skipped, as a crawl resumed after an interruption
+    skips what it stored (500,000 articles take ~45 CPU-minutes, more than one sitting on
+    a busy machine). ``resume_only``: return a partial archive as it is."""
     from multiprocessing import Pool
 
     from newsspider.items import Article, RawResponse
@@ -499,14 +514,11 @@ def search_archive(n: int, rebuild: bool) -> tuple[Path, dict]:
     from pipelines.store import KEPT_HEADERS, Archive
     from pipelines.validate import problems
 
-    # The schema is not part of the key: a cached archive is migrated by ensure_schema, as
-    # a user's archive is (the migration's time is reported as migrate_s).
-    key_src = b"".join((ROOT / p).read_bytes() for p in (
-        "newsspider/sampleportal/generator.py", "newsspider/sampleportal/corpus.py"))
-    key = hashlib.sha256(key_src + f"{n}/{PARSER_VERSION}/content".encode()).hexdigest()[:16]
+    key = search_key(n)
     folder = OUT / f"search-{n}"
     archive = folder / "archive.db"   # named archive.db: data/metadata.yml configures "archive"
     stamp = folder / "stamp.json"
+    building = folder / "building.json"
     if not rebuild and archive.exists() and stamp.exists() and json.loads(stamp.read_text()).get("key") == key:
         from pipelines import schema
 
@@ -519,18 +531,37 @@ def search_archive(n: int, rebuild: bool) -> tuple[Path, dict]:
         info["migrate_s"] = round(time.monotonic() - t0, 1)
         info["reused"] = True
         return archive, info
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+    done: set[int] = set()
+    resumed = (not rebuild and archive.exists() and building.exists()
+               and json.loads(building.read_text()).get("key") == key)
+    if resumed:
+        con = sqlite3.connect(archive)
+        done = {int(u.rstrip("/").rsplit("/", 1)[1]) for (u,) in con.execute("SELECT url FROM articles")}
+        con.close()
+        log(f"  resuming the build of {n}: {len(done)} articles already written")
+        if resume_only:
+            from pipelines import schema
+
+            t0 = time.monotonic()
+            db = schema.connect(archive)
+            schema.ensure_schema(db)
+            db.conn.close()
+            return archive, {"key": key, "articles": len(done), "partial": True, "of": n, "reused": True,
+                             "migrate_s": round(time.monotonic() - t0, 1)}
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        building.write_text(json.dumps({"key": key, "articles": n}))
     t0 = time.monotonic()
     portal = SamplePortal(articles=n)
-    ids = portal.article_ids()
+    ids = [i for i in portal.article_ids() if i not in done]
     chunks = [ids[i:i + 250] for i in range(0, len(ids), 250)]
     store = Archive(str(archive))
-    store.start_run("bench-fill", {"articles": n})
+    store.start_run("bench-fill", {"articles": n, "resumed_after": len(done)})
     fetched_at = "2025-05-15T00:00:00+00:00"
     written = 0
     with Pool(max(1, (os.cpu_count() or 2)), initializer=_fill_worker_init, initargs=(n,)) as pool:
-        for done, results in enumerate(pool.imap(_fill_worker, chunks), 1):
+        for done_chunks, results in enumerate(pool.imap(_fill_worker, chunks), 1):
             batch = []
             for i, headers, body, fields in results:
                 kept = {k: v for k, v in headers.items() if k in KEPT_HEADERS}
@@ -541,14 +572,16 @@ def search_archive(n: int, rebuild: bool) -> tuple[Path, dict]:
                     batch.append(a)
             store.write(batch)
             written += len(batch)
-            if done % 40 == 0:
-                log(f"  search archive: {written} articles written")
+            if done_chunks % 40 == 0:
+                log(f"  search archive: {written + len(done)} articles written")
     store.finish_run({"finish_reason": "finished"}, "finished", 0)
     store.close()
-    info = {"key": key, "articles": written, "build_s": round(time.monotonic() - t0, 1),
+    info = {"key": key, "articles": written + len(done), "build_s": round(time.monotonic() - t0, 1),
+            "resumed_after": len(done),
             "how": "sample portal pages rendered by the generator, parsed by parse_article, "
                    "normalize -> validate -> pipelines.store.Archive.write (not crawled)"}
     stamp.write_text(json.dumps(info))
+    building.unlink(missing_ok=True)
     info["reused"] = False
     return archive, info
 

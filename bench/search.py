@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sqlite3
 import statistics
@@ -47,6 +48,7 @@ import subprocess
 import sys
 import time
 import unicodedata
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -125,78 +127,149 @@ def mixed_queries(vocab: list[tuple[str, int]], headlines: list[str], n: int = 5
 
 
 # ------------------------------------------------------------------ speed
-def bare_times(con, queries, repeats=REPEATS) -> list[float]:
-    out = []
+def bare_times(con, queries, repeats=REPEATS) -> tuple[list[float], list[float]]:
+    """(wall ms, CPU ms) of the bare MATCH of each query, each the best of ``repeats``."""
+    out, cpu = [], []
     for q in queries:
         expr = S.compile_query(q)
-        best = None
+        best = best_cpu = None
         for _ in range(repeats):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             con.execute("select rowid from articles_words where articles_words match ?", [expr]).fetchall()
-            t = (time.perf_counter() - t0) * 1e3
+            t, c = (time.perf_counter() - t0) * 1e3, (time.process_time() - c0) * 1e3
             best = t if best is None else min(best, t)
+            best_cpu = c if best_cpu is None else min(best_cpu, c)
         out.append(best)
-    return out
+        cpu.append(best_cpu)
+    return out, cpu
 
 
-def http_times(base, queries, path_of) -> list[float]:
-    out = []
+def cpu_ms(pid: int) -> float:
+    """CPU time of every thread of process ``pid`` so far (ns-resolution scheduler
+    statistics; /proc/<pid>/stat counts in 10 ms ticks)."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+    return total / 1e6
+
+
+def http_times(servers, queries, path_of) -> list[tuple[list[float], list[float], int]]:
+    """For each server (base URL, pid): (wall ms, server CPU ms, failed requests) of each
+    query's request, each the best of REPEATS after a warm-up. With two servers (this
+    checkout's and ``--compare-with``'s) every repetition alternates between them, so the
+    machine's load falls on both alike. The CPU time is the Datasette process's (all its
+    threads), the figure that the other engineers' load on the 2 shared cores changes least."""
+    out = [([], [], 0) for _ in servers]
+    errors = [[] for _ in servers]
+
+    def fetch(k, url):
+        try:
+            urllib.request.urlopen(url, timeout=120).read()
+        except urllib.error.HTTPError as e:  # e.g. 500 when a query passes the time limit
+            errors[k].append((url, e.code))
+
     for q in queries:
-        url = base + path_of(q)
-        urllib.request.urlopen(url, timeout=60).read()  # once to warm the page cache
-        best = None
+        for k, (base, _pid) in enumerate(servers):
+            fetch(k, base + path_of(q))  # once to warm the page cache
+        best = [None] * len(servers)
+        best_cpu = [None] * len(servers)
         for _ in range(REPEATS):  # the best of REPEATS: the 2 cores are shared with others
-            t0 = time.perf_counter()
-            urllib.request.urlopen(url, timeout=60).read()
-            t = (time.perf_counter() - t0) * 1e3
-            best = t if best is None else min(best, t)
-        out.append(best)
-    return out
+            for k, (base, pid) in enumerate(servers):
+                c0 = cpu_ms(pid)
+                t0 = time.perf_counter()
+                fetch(k, base + path_of(q))
+                t = (time.perf_counter() - t0) * 1e3
+                c = cpu_ms(pid) - c0
+                best[k] = t if best[k] is None else min(best[k], t)
+                best_cpu[k] = c if best_cpu[k] is None else min(best_cpu[k], c)
+        for k in range(len(servers)):
+            out[k][0].append(best[k])
+            out[k][1].append(best_cpu[k])
+    for k, errs in enumerate(errors):
+        if errs:
+            log(f"  server {k}: {len(errs)} requests failed (time counted until the error), e.g. {errs[0]}")
+    return [(w, c, len(errors[k])) for k, (w, c, _) in enumerate(out)]
 
 
-def measure_speed(archive: Path, queries: list[str]) -> dict:
-    from newsspider.browse import datasette_command
-
-    con = connect(archive)
-    bare = bare_times(con, queries)
+def start_datasette(archive: Path, root: Path, tag: str):
+    """A Datasette of the checkout at ``root`` (its plugins, templates and metadata) on
+    ``archive``: (process, base URL)."""
     port = perf.free_port()
-    cmd = datasette_command(archive.resolve(), "127.0.0.1", port)
+    env = {**perf.ENV, "PYTHONPATH": str(root)}
+    cmd = json.loads(subprocess.run(
+        [sys.executable, "-c", "import json, sys; from pathlib import Path; "
+         "from newsspider.browse import datasette_command; "
+         "print(json.dumps(datasette_command(Path(sys.argv[1]), '127.0.0.1', int(sys.argv[2]))))",
+         str(archive.resolve()), str(port)], cwd=root, env=env, check=True, capture_output=True, text=True).stdout)
     perf.WORK.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=perf.ENV, stdout=subprocess.DEVNULL,
-                            stderr=open(perf.WORK / "datasette-search.log", "wb"))
+    log_path = perf.WORK / f"datasette-search-{tag}.log"
+    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=open(log_path, "wb"))
     base = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            urllib.request.urlopen(f"{base}/-/versions.json", timeout=2).read()
+            return proc, base
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(f"datasette exited: see {log_path}")
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"datasette did not start: see {log_path}")
+
+
+def measure_speed(archive: Path, queries: list[str], compare_with: Path | None = None) -> dict:
+    con = connect(archive)
+    bare, bare_cpu = bare_times(con, queries)
+    procs = []
     quote = urllib.parse.quote
     try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"{base}/-/versions.json", timeout=2).read()
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    raise RuntimeError("datasette exited: see bench/out/work/datasette-search.log")
-                time.sleep(0.1)
+        roots = [("this", ROOT)] + ([("compared", compare_with)] if compare_with else [])
+        for tag, root in roots:
+            procs.append(start_datasette(archive, root, tag))
         kinds = {
             "ranked_page": lambda q: f"/archive/search?q={quote(q)}",
             "ranked_json": lambda q: f"/archive/search.json?q={quote(q)}",
             "table_json": lambda q: f"/archive/articles.json?_search={quote(q)}&_shape=objects",
             "table_page": lambda q: f"/archive/articles?_search={quote(q)}",
         }
-        times = {k: http_times(base, queries, f) for k, f in kinds.items()}
+        servers = [(base, proc.pid) for proc, base in procs]
+        times = {k: http_times(servers, queries, f) for k, f in kinds.items()}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        for proc, _ in procs:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
     hits = [len(con.execute("select rowid from articles_words where articles_words match ?",
                             [S.compile_query(q)]).fetchall()) for q in queries]
-    bare_med = statistics.median(bare)
+    bare_med, bare_cpu_med = statistics.median(bare), statistics.median(bare_cpu)
     out = {"queries": queries, "bare_ms": [round(t, 2) for t in bare], "bare_median_ms": bare_med,
-           "hits": hits, "hits_median": statistics.median(hits), "hits_max": max(hits)}
-    for k, ts in times.items():
-        med = statistics.median(ts)
-        out[k] = {"median_ms": med, "p90_ms": sorted(ts)[int(0.9 * len(ts)) - 1],
-                  "ratio_to_bare": med / bare_med if bare_med else None, "per_query_ms": [round(t, 1) for t in ts]}
+           "bare_cpu_ms": [round(t, 2) for t in bare_cpu], "bare_cpu_median_ms": bare_cpu_med,
+           "hits": hits, "hits_median": statistics.median(hits), "hits_max": max(hits),
+           "load_average": os.getloadavg()}
+
+    def figures(ts, cs, errs):
+        med, cmed = statistics.median(ts), statistics.median(cs)
+        return {"median_ms": med, "p90_ms": sorted(ts)[int(0.9 * len(ts)) - 1],
+                "ratio_to_bare": med / bare_med if bare_med else None, "per_query_ms": [round(t, 1) for t in ts],
+                "cpu_median_ms": cmed, "cpu_ratio_to_bare": cmed / bare_cpu_med if bare_cpu_med else None,
+                "per_query_cpu_ms": [round(t, 1) for t in cs], "failed_requests": errs}
+
+    for k, per_server in times.items():
+        out[k] = figures(*per_server[0])
+        if compare_with:
+            other = figures(*per_server[1])
+            # the median of the per-query ratios (this / compared), measured alternately
+            other["cpu_this_over_compared"] = statistics.median(
+                a / b for a, b in zip(per_server[0][1], per_server[1][1]) if b)
+            other["wall_this_over_compared"] = statistics.median(
+                a / b for a, b in zip(per_server[0][0], per_server[1][0]) if b)
+            out.setdefault("compared", {"root": str(compare_with)})[k] = other
     return out
 
 
@@ -400,8 +473,19 @@ def table(res: dict) -> str:
                 v = s[k]
                 g = f"<= {goal}" if k in ("ranked_page", "table_json", "table_page") else ""
                 met = ("yes" if v["median_ms"] <= goal else "NO") if g else ""
-                lines.append(f"{label + ', ' + size:50}  {v['median_ms']:<6.1f} ms  {v['ratio_to_bare']:<6.1f} x   {g:6}  {met}")
+                cmet = ("yes" if v.get("cpu_median_ms", 1e9) <= goal else "NO") if g else ""
+                lines.append(f"{label + ', ' + size:50}  {v['median_ms']:<6.1f} ms  {v['ratio_to_bare']:<6.1f} x   {g:6}  {met}"
+                             + (f"  ({v['failed_requests']} requests failed)" if v.get("failed_requests") else ""))
+                if "cpu_median_ms" in v:
+                    lines.append(f"{'  server CPU time':50}  {v['cpu_median_ms']:<6.1f} ms  {v['cpu_ratio_to_bare']:<6.1f} x   {g:6}  {cmet}")
+            for k, v in (s.get("compared") or {}).items():
+                if k == "root":
+                    continue
+                lines.append(f"{'  compared checkout: ' + k:50}  {v['median_ms']:<6.1f} ms  CPU {v['cpu_median_ms']:<6.1f} ms  "
+                             f"this/compared: CPU {v['cpu_this_over_compared']:.2f}, wall {v['wall_this_over_compared']:.2f}")
             lines.append(f"{'bare FTS5 MATCH of the same queries, ' + size:50}  {s['bare_median_ms']:<6.2f} ms  (median hits {s['hits_median']}, max {s['hits_max']})")
+            if "bare_cpu_median_ms" in s:
+                lines.append(f"{'  its CPU time':50}  {s['bare_cpu_median_ms']:<6.2f} ms  (load average {s['load_average'][0]:.1f})")
     w = res.get("write")
     if w:
         lines.append(f"{'store writes with / without the search triggers':50}  {w['ratio']:<6.2f} x   "
@@ -415,16 +499,30 @@ def main(argv=None) -> int:
     ap.add_argument("--sizes", default="50000", help="archive sizes, comma-separated (500000 is slow to build)")
     ap.add_argument("--quick", action="store_true", help="one archive of 10,000 articles")
     ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--partial", action="store_true",
+                    help="a size whose build was stopped is measured as it is (its article count is reported)")
+    ap.add_argument("--archive", help="measure this archive instead (e.g. data/archive.db, a real crawl's)")
+    ap.add_argument("--compare-with", type=Path, help="another checkout (e.g. `git archive` of the commit before): "
+                    "its Datasette serves the same archive, timed alternately with this one's")
     ap.add_argument("--only", default="quality,speed,write")
+    ap.add_argument("--out", default=str(OUT), help="where the JSON goes (default bench/out/search.json)")
     args = ap.parse_args(argv)
     sizes = [10000] if args.quick else [int(x) for x in args.sizes.split(",")]
     res = {"sizes": {}}
     if "write" in args.only:
         log("write cost of the search steps ...")
         res["write"] = measure_write_cost()
-    for n in sizes:
-        log(f"search archive of {n} articles ...")
-        archive, info = perf.search_archive(n, args.rebuild)
+    targets = [(None, Path(args.archive))] if args.archive else [(n, None) for n in sizes]
+    for n, path in targets:
+        if path is None:
+            log(f"search archive of {n} articles ...")
+            archive, info = perf.search_archive(n, args.rebuild, resume_only=args.partial)
+        else:
+            archive = path
+            con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            n = con.execute("select count(*) from articles").fetchone()[0]
+            con.close()
+            info = {"archive": str(path), "articles": n}
         log(f"  {info}")
         r = {"archive": info}
         vocab, headlines = vocabulary(connect(archive))
@@ -432,10 +530,11 @@ def main(argv=None) -> int:
             r["quality"] = measure_quality(archive)
         if "speed" in args.only:
             queries = mixed_queries(vocab, headlines)
-            r["speed"] = measure_speed(archive, queries)
-        res["sizes"][str(n)] = r
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(res, ensure_ascii=False, indent=1))
+            r["speed"] = measure_speed(archive, queries, args.compare_with)
+        res["sizes"][str(info.get("articles") if info.get("partial") or path else n)] = r
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, ensure_ascii=False, indent=1))
     print(table(res))
     return 0
 

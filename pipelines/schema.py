@@ -129,9 +129,8 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Databas
 def ensure_schema(db: sqlite_utils.Database) -> None:
     """Create or migrate the archive's tables, indexes and full-text index."""
     version = db.execute("PRAGMA user_version").fetchone()[0]
-    if version == SCHEMA_VERSION and db["portals"].exists() and db["fetches"].exists() and db["front_page_placements"].exists() \
-            and db.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_facets_credits_delete'").fetchone() \
-            and db["stream_entries"].exists():
+    if version == SCHEMA_VERSION and db["portals"].exists() and db["fetches"].exists() \
+            and db["front_page_placements"].exists() and db["stream_entries"].exists() and _search_current(db):
         return  # (v2 is unreleased: an archive of an early v2, before fetches or search, is completed below)
     if version > SCHEMA_VERSION:
         raise RuntimeError(
@@ -141,8 +140,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     _create_v1(db)
     _create_v2(db)
     _create_warc_v2(db)
+    _create_portals_v3(db)   # before search: its facet table counts each article's portal
     _create_search_v2(db)
-    _create_portals_v3(db)
     _create_stream_entries(db)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
@@ -313,37 +312,94 @@ END""")
         raise
 
 
+def _search_current(db) -> bool:
+    """The search steps are complete: the facet table has every column of the list, its
+    ``seq`` index and triggers (an archive of an earlier v2 is completed by ensure_schema)."""
+    have = {r[1] for r in db.execute("PRAGMA table_info(search_facets)")}
+    return (have >= {*SEARCH_FACET_COLUMNS, "seq"}
+            and db.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_facets_seq'").fetchone() is not None
+            and db.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_facets_credits_delete'").fetchone() is not None)
+
+
 AGENCY_SEPARATOR = "\x1f"  # between the agencies of ``search_facets.agencies``
+
+# What ``search_facets`` holds per article, one column each: the column's SQL over the
+# article row ``{a}`` and the article columns it is made of (an update of those refreshes
+# it). A facet counted from this table (the search page's, the articles table's
+# ``indexed`` facets) is one entry here; the migration adds a new entry's column to an
+# existing archive and backfills it. ``agencies`` is made of ``credits`` (its own triggers).
+SEARCH_FACET_COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "portal": ("{a}.portal", ("portal",)),
+    "section": ("{a}.section", ("section",)),
+    "byline": ("{a}.byline", ("byline",)),
+    "reporter": ("{a}.reporter", ("reporter",)),
+    "month": ("substr({a}.published, 1, 7)", ("published",)),
+    "agencies": ("(SELECT group_concat(agency, char(31)) FROM (SELECT agency FROM credits "
+                 "WHERE article_id = {a}.id ORDER BY position))", ()),
+}
 
 
 def _create_search_facets(conn) -> None:
-    """``search_facets``: per article, what the search page counts (section, byline, the
-    portal's month, its agencies joined by U+001F), one narrow row, kept by triggers on
-    ``articles`` and ``credits``. Counting the agencies of the matches of a common word
-    otherwise walks ``credits`` for each match (12 of 30 ms for 14,600 matches)."""
+    """``search_facets``: per article, what the search facets count (the columns of
+    :data:`SEARCH_FACET_COLUMNS`: section, byline, reporter, the portal's month, its
+    agencies joined by U+001F), one narrow row, kept by triggers on ``articles`` and
+    ``credits``. Counting the agencies of the matches of a common word otherwise walks
+    ``credits`` for each match (12 of 30 ms for 14,600 matches).
+
+    ``seq`` orders the rows by their last write (every trigger gives its row the next
+    ``seq``; index ``search_facets_seq``): a reader that keeps the table in memory (the
+    Datasette plugin's facet index) reads only the rows written since it last looked.
+    Columns added to the list later are added and backfilled here; the triggers are
+    re-created whenever their SQL differs from what the list makes."""
     exists = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_facets'").fetchone()
-    agencies = ("(SELECT group_concat(agency, char(31)) FROM (SELECT agency FROM credits "
-                "WHERE article_id = {} ORDER BY position))")
-    conn.execute("""CREATE TABLE IF NOT EXISTS search_facets (
-  id INTEGER PRIMARY KEY, section TEXT, byline TEXT, month TEXT, agencies TEXT)""")
+    cols = list(SEARCH_FACET_COLUMNS)
+    expr = {c: SEARCH_FACET_COLUMNS[c][0] for c in cols}
     if not exists:
-        conn.execute(f"""INSERT INTO search_facets (id, section, byline, month, agencies)
-  SELECT a.id, a.section, a.byline, substr(a.published, 1, 7), {agencies.format('a.id')} FROM articles a""")
-    conn.execute(f"""CREATE TRIGGER IF NOT EXISTS search_facets_ai AFTER INSERT ON articles BEGIN
-  INSERT OR REPLACE INTO search_facets (id, section, byline, month, agencies)
-  VALUES (new.id, new.section, new.byline, substr(new.published, 1, 7), {agencies.format('new.id')});
-END""")
-    conn.execute("""CREATE TRIGGER IF NOT EXISTS search_facets_au AFTER UPDATE OF section, byline, published ON articles BEGIN
-  UPDATE search_facets SET section = new.section, byline = new.byline, month = substr(new.published, 1, 7)
+        conn.execute("CREATE TABLE search_facets (id INTEGER PRIMARY KEY, "
+                     + ", ".join(f"{c} TEXT" for c in cols) + ", seq INTEGER)")
+        conn.execute(f"INSERT INTO search_facets (id, {', '.join(cols)}, seq) SELECT a.id, "
+                     + ", ".join(expr[c].format(a="a") for c in cols) + ", a.id FROM articles a")
+    else:
+        have = {r[1] for r in conn.execute("PRAGMA table_info(search_facets)")}
+        for c in cols:
+            if c not in have:
+                conn.execute(f"ALTER TABLE search_facets ADD COLUMN {c} TEXT")
+                conn.execute(f"UPDATE search_facets SET {c} = (SELECT {expr[c].format(a='a')} "
+                             "FROM articles a WHERE a.id = search_facets.id)")
+        if "seq" not in have:
+            conn.execute("ALTER TABLE search_facets ADD COLUMN seq INTEGER")
+            conn.execute("UPDATE search_facets SET seq = id")
+    conn.execute("CREATE INDEX IF NOT EXISTS search_facets_seq ON search_facets (seq)")
+    next_seq = "(SELECT coalesce(max(seq), 0) + 1 FROM search_facets)"
+    sources = sorted({s for c in cols for s in SEARCH_FACET_COLUMNS[c][1]})
+    triggers = {
+        "search_facets_ai": f"""CREATE TRIGGER search_facets_ai AFTER INSERT ON articles BEGIN
+  INSERT OR REPLACE INTO search_facets (id, {', '.join(cols)}, seq)
+  VALUES (new.id, {', '.join(expr[c].format(a='new') for c in cols)}, {next_seq});
+END""",
+        "search_facets_au": f"""CREATE TRIGGER search_facets_au AFTER UPDATE OF {', '.join(sources)} ON articles BEGIN
+  UPDATE search_facets SET {', '.join(f"{c} = {expr[c].format(a='new')}" for c in cols if SEARCH_FACET_COLUMNS[c][1])},
+    seq = {next_seq}
   WHERE id = new.id;
-END""")
-    conn.execute("""CREATE TRIGGER IF NOT EXISTS search_facets_ad AFTER DELETE ON articles BEGIN
+END""",
+        "search_facets_ad": """CREATE TRIGGER search_facets_ad AFTER DELETE ON articles BEGIN
   DELETE FROM search_facets WHERE id = old.id;
-END""")
+END""",
+    }
     for event, row in (("INSERT", "new"), ("DELETE", "old")):
-        conn.execute(f"""CREATE TRIGGER IF NOT EXISTS search_facets_credits_{event.lower()} AFTER {event} ON credits BEGIN
-  UPDATE search_facets SET agencies = {agencies.format(row + '.article_id')} WHERE id = {row}.article_id;
+        triggers[f"search_facets_credits_{event.lower()}"] = (
+            f"""CREATE TRIGGER search_facets_credits_{event.lower()} AFTER {event} ON credits BEGIN
+  UPDATE search_facets SET agencies = {expr['agencies'].format(a=row).replace(row + '.id', row + '.article_id')},
+    seq = {next_seq}
+  WHERE id = {row}.article_id;
 END""")
+    current = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                "AND name LIKE 'search_facets%'").fetchall())
+    for name, sql in triggers.items():
+        if current.get(name) != sql:
+            if name in current:
+                conn.execute(f"DROP TRIGGER {name}")
+            conn.execute(sql)
 
 
 def portal_addresses(conn) -> list[str]:

@@ -240,6 +240,79 @@ def test_table_search_keeps_its_facets(site):
     assert counts == {"রাজনীতি": 2, "খেলা": 1, "প্রবাস": 1}
 
 
+OWN_FACETS = {"_facet": ["section", "reporter"],
+              "_facet_through": json.dumps({"table": "credits", "column": "agency"}),
+              "_facet_month": "published"}
+
+
+@pytest.mark.parametrize("extra", [
+    {"_search": "বাংলাদেশ"},
+    {"_search": "বাংলাদেশ", "section": "রাজনীতি"},
+    {"_search": "নিজস্ব OR মে", "published__startswith": "2025-05"},
+    {"_search": "বাংলাদেশ", "_through": json.dumps({"table": "credits", "column": "agency", "value": "BSS"})},
+    {},                                              # the table without a filter
+    {"section": "খেলা"},
+])
+def test_indexed_facets_count_what_datasettes_own_facets_count(site, extra):
+    """The articles table's facets come from the facet index (search_facets in memory);
+    the same request with Datasette's own column facets and the plugin's through and month
+    facets added gives the same values, counts, order and links."""
+    query = urllib.parse.urlencode({**extra, **OWN_FACETS}, doseq=True)
+    data = json.loads(get(site, "/archive/articles.json?" + query))
+    facets = data["facet_results"]
+    # Datasette's facets come first ("section"); ours, of the metadata, get "section_2"
+    for own, name in (("section", "section"), ("reporter", "reporter"), ("agency", "agency"), ("published", "published")):
+        ours = facets[f"{own}_2"]
+        theirs = facets[own]
+        assert ours["type"] == theirs["type"] and ours["name"] == theirs["name"] == name
+        assert ours["results"] == theirs["results"], name
+        assert ours["truncated"] == theirs["truncated"]
+    assert facets["section_2"]["results"], data   # something was counted
+
+
+def test_the_facet_index_follows_writes(tmp_path):
+    """A running Datasette's facet counts follow what a crawl writes meanwhile: a new
+    article, a changed section, a new credit (search_facets.seq: only the rows written
+    since are read)."""
+    from pipelines import schema
+
+    path = tmp_path / "archive.db"
+    write_archive(path)
+    proc, url = start_datasette(path)
+    site = {"url": url}
+    try:
+        def counts(facet):
+            data = json.loads(get(site, "/archive/articles.json", _search="বাংলাদেশ", _shape="objects"))
+            page = get(site, "/archive/search", q="বাংলাদেশ")
+            return ({r["value"]: r["count"] for r in data["facet_results"][facet]["results"]}, page)
+
+        sections, page = counts("section")
+        assert sections == {"রাজনীতি": 2, "খেলা": 1, "প্রবাস": 1}
+        assert "4 matching articles" in page
+        db = schema.connect(path)
+        db.execute("update articles set section = 'খেলা' where id = 5")
+        db.execute("insert into credits (article_id, agency, position) values (4, 'Reuters', 1)")
+        for _ in range(6):  # on every connection of its pool
+            assert 98 not in ranked_ids(site, "বাংলাদেশ") and 98 not in table_ids(site, "বাংলাদেশ")
+        db.execute("insert into articles (id, url, headline, body, section, published) values "
+                   "(99, 'http://p.test/news/99/', 'নতুন বাংলাদেশ', 'লেখা', 'প্রবাস', '2025-07-01T00:00:00-04:00')")
+        # a form of the word the index did not hold before (the query's forms are
+        # remembered until the archive changes)
+        db.execute("insert into articles (id, url, headline, body, section, published) values "
+                   "(98, 'http://p.test/news/98/', 'সফর', 'বাংলাদেশটির মানুষ', 'প্রবাস', '2025-07-02T00:00:00-04:00')")
+        db.conn.close()
+        assert 98 in ranked_ids(site, "বাংলাদেশ") and 98 in table_ids(site, "বাংলাদেশ")
+        sections, page = counts("section")
+        assert sections == {"রাজনীতি": 1, "খেলা": 2, "প্রবাস": 3}
+        agencies, _ = counts("agency")
+        assert agencies == {"UNB": 1, "BSS": 1, "Reuters": 1}
+        months, _ = counts("published")
+        assert months["2025-07"] == 2
+        assert "6 matching articles" in page and re.search(r"Reuters</a> 1", page)
+    finally:
+        stop_process(proc)
+
+
 # ------------------------------------------------------- the schema: triggers, migration
 def test_facet_table_follows_credits(tmp_path):
     from pipelines import schema
@@ -318,6 +391,34 @@ def test_an_existing_archive_migrates(tmp_path):
     assert db.execute("select agencies from search_facets where id = 1").fetchone()[0] == "BSS"
     schema.ensure_schema(db)   # idempotent
     assert db.execute("pragma user_version").fetchone()[0] == schema.SCHEMA_VERSION
+
+
+def test_the_facet_table_takes_a_new_column(tmp_path, monkeypatch):
+    """A facet column added to schema.SEARCH_FACET_COLUMNS (a portal column, say) is
+    added to an existing archive's search_facets, backfilled, and kept by the triggers;
+    an archive of the earlier search_facets (no reporter, no seq) is completed."""
+    from pipelines import schema
+
+    path = tmp_path / "a.db"
+    write_archive(path)
+    db = schema.connect(path)
+    for (trigger,) in db.execute("select name from sqlite_master where type = 'trigger' "
+                                 "and name like 'search_facets%'").fetchall():
+        db.execute(f"drop trigger {trigger}")
+    db.execute("drop index search_facets_seq")
+    db.execute("alter table search_facets drop column seq")
+    db.execute("alter table search_facets drop column reporter")
+    monkeypatch.setitem(schema.SEARCH_FACET_COLUMNS, "place", ("{a}.place", ("place",)))
+    db.execute("update articles set place = 'ঢাকা' where id = 2")
+    schema.ensure_schema(db)
+    cols = {r[1] for r in db.execute("pragma table_info(search_facets)")}
+    assert {"reporter", "seq", "place"} <= cols
+    assert db.execute("select place from search_facets where id = 2").fetchone()[0] == "ঢাকা"
+    seq = db.execute("select max(seq) from search_facets").fetchone()[0]
+    db.execute("update articles set place = 'সিলেট' where id = 3")
+    assert db.execute("select place, seq from search_facets where id = 3").fetchone() == ("সিলেট", seq + 1)
+    db.execute("update articles set last_seen = 'x' where id = 3")   # not a facet column: no write
+    assert db.execute("select max(seq) from search_facets").fetchone()[0] == seq + 1
 
 
 # ------------------------------------------------------- the search page in a browser

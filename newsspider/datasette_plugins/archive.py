@@ -9,7 +9,9 @@
   ``chart:`` in the metadata.
 - ``register_facet_classes``: ``through`` (facet a table by a column of a many-to-many
   table, e.g. articles by ``credits.agency``, toggling Datasette's own ``_through``
-  filter) and ``month`` (a date column by ``YYYY-MM``, toggling ``col__startswith``).
+  filter) and ``month`` (a date column by ``YYYY-MM``, toggling ``col__startswith``);
+  ``indexed`` (the articles table's facets counted from the facet index, see
+  :class:`.search.IndexedFacet`).
 - ``register_routes``: ``/<db>/-/response/<id>``, a stored response decompressed and
   shown as plain text (never as HTML: the archived page's scripts must not run here).
 - ``asgi_wrapper``: a table page opened without ``_col``/``_nocol`` is redirected to
@@ -525,7 +527,7 @@ class MonthFacet(Facet):
 
 @hookimpl
 def register_facet_classes():
-    return [ThroughFacet, MonthFacet]
+    return [ThroughFacet, MonthFacet, search_plugin.IndexedFacet]
 
 
 # --------------------------------------------------------------------------- stored responses
