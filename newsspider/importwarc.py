@@ -96,6 +96,13 @@ def read_captures(path: Path) -> list[dict]:
                 })
             if n == 0:
                 raise ImportProblem(f"{path.name}: no WARC records")
+            # warcio stops without a word at a gzip member cut short after a whole record:
+            # the records read must reach the end of the file
+            end = it.get_record_offset() + (it.get_record_length() or 0)
+            size = path.stat().st_size
+            if end < size:
+                raise ImportProblem(f"{path.name}: truncated or damaged after record {n} "
+                                    f"({size - end} bytes at its end are no whole record)")
     except ImportProblem:
         raise
     except ArchiveLoadFailed as exc:

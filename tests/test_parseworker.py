@@ -28,7 +28,12 @@ def pages():
 
 
 def run(coro):
-    return asyncio.run(coro)
+    """The coroutine on a loop of its own, in a thread of its own: in the whole suite the
+    browser tests' Playwright (sync API) keeps an event loop running in the main thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def test_fields_and_exceptions_are_those_of_parse_article(pages):

@@ -535,7 +535,18 @@ def test_warc_import_refuses_non_warc_and_truncated_files_whole(recrawled, expor
     whole = exported["files"][0]
     cut = tmp_path / "cut.warc.gz"
     data = whole.read_bytes()
-    cut.write_bytes(data[: len(data) // 2])
+    # cut inside a record (half way through the middle one), never on a record boundary:
+    # a WARC cut between two records is a shorter valid WARC
+    from warcio.archiveiterator import ArchiveIterator
+
+    with open(whole, "rb") as f:
+        it = ArchiveIterator(f)
+        offsets = []
+        for _ in it:
+            offsets.append(it.get_record_offset())
+    offsets.append(len(data))
+    middle = len(offsets) // 2
+    cut.write_bytes(data[: (offsets[middle - 1] + offsets[middle]) // 2])
     for bad in (text, cut):
         result = import_warc(archive, whole, bad, portal=recrawled["server"].base_url)
         assert result.returncode != 0
