@@ -139,15 +139,20 @@ CONCURRENT_ITEMS = 1
 # source each time (6% of a local crawl's CPU). tests/test_spider_callbacks.py makes the
 # same check once, on every callback of the project's spiders.
 WARN_ON_GENERATOR_RETURN_VALUE = False
-# Article pages are parsed in a worker process (newsspider/parseworker.py): the crawl's
-# process fetches and schedules meanwhile. False: parsed in the crawl's process.
-PARSE_WORKER = True
+# True: article pages are parsed in a worker process (newsspider/parseworker.py) while the
+# crawl's process fetches and schedules. Off by default, by measurement (bench/README.md,
+# issue 17): on two cores, with the portal's server on one of them, it added CPU (2.5x the
+# bare spider's a page against 1.8-2.0x) and no pages/s (40-41% of the bare spider either
+# way), and a forced stop loses the pages still in the worker to the next run. Where cores
+# are free, turn it on.
+PARSE_WORKER = False
 # Requests queued on disk (the crawl command's JOBDIR) as Scrapy queues them, with a
 # cheaper look-up of their callbacks' names (newsspider/squeues.py).
 SCHEDULER_DISK_QUEUE = "newsspider.squeues.PickleLifoDiskQueue"
-# The store writes in a thread of its own (SQLite's FTS5 tokenizers and zlib run without
-# the GIL, on the other core), batches in order, at most this many waiting.
-ARCHIVE_WRITER_THREAD = True
+# True: the store writes in a thread of its own (SQLite's FTS5 tokenizers and zlib run
+# without the GIL, on another core), batches in order, at most this many waiting. Off by
+# default for the same measurement as PARSE_WORKER: no pages/s gained on two cores.
+ARCHIVE_WRITER_THREAD = False
 ARCHIVE_MAX_BATCHES_IN_FLIGHT = 4
 ITEM_PIPELINES = {
     "pipelines.normalize.NormalizePipeline": 100,
