@@ -720,54 +720,48 @@ def main(argv=None) -> int:
         if args.profile:
             profile_parse(sample_pages(60), OUT / "parse-profile.txt")
 
-    if "throughput" in only and "crawl" not in only:
-        # figure 2 alone (bare, full, bare), a minute with --quick
-        a = WORK / "crawl" / "archive.db"
-        a.parent.mkdir(parents=True)
-        with Portal(n) as portal:
-            log(f"2. bare spider, {n} articles ...")
-            bare = bare_crawl(portal, "a")
-            _cpu_bound(bare)
-            log(f"2. full crawl, {n} articles ...")
-            full = full_crawl(portal, a, "first")
-            log(f"2. bare spider again, {n} articles ...")
-            bare_b = bare_crawl(portal, "b")
-            _cpu_bound(bare_b)
-            if args.profile:
-                log("   profiling a full crawl with py-spy ...")
-                full_crawl(portal, WORK / "profile" / "archive.db", "profile", profile=True)
-        res["crawl"] = {"bare": _mean_bare(bare, bare_b), "bare_runs": [bare, bare_b], "full": full}
-        bare = res["crawl"]["bare"]
+    def throughput(portal, archive) -> dict:
+        """Figure 2: bare spider, full crawl, bare spider again (a slow spell counts on
+        both sides); res["crawl"] and its figures."""
+        log(f"2. bare spider, {n} articles ...")
+        bare_a = bare_crawl(portal, "a")
+        _cpu_bound(bare_a)
+        log(f"2. full crawl, {n} articles ...")
+        full = full_crawl(portal, archive, "first")
+        log(f"2. bare spider again, {n} articles (bare, full, bare: a slow spell counts on both sides) ...")
+        bare_b = bare_crawl(portal, "b")
+        _cpu_bound(bare_b)
+        bare = _mean_bare(bare_a, bare_b)
         figures["bare_cpu_per_elapsed"] = bare["cpu_per_wall"]
         figures["crawl_throughput_ratio"] = full["pages_per_s"] / bare["pages_per_s"] if bare["pages_per_s"] else None
         figures["crawl_cpu_per_page_ratio"] = ((full["cpu_s"] / max(full["pages"], 1)) /
                                                (bare["cpu_s"] / max(bare["pages"], 1)))
+        return {"bare": bare, "bare_runs": [bare_a, bare_b], "full": full}
+
+    def profile_crawl(portal) -> None:
+        if args.profile:
+            log("   profiling a full crawl with py-spy ...")
+            full_crawl(portal, WORK / "profile" / "archive.db", "profile", profile=True)
+
+    if "throughput" in only and "crawl" not in only:
+        # figure 2 alone, a minute with --quick
+        a = WORK / "crawl" / "archive.db"
+        a.parent.mkdir(parents=True)
+        with Portal(n) as portal:
+            res["crawl"] = throughput(portal, a)
+            profile_crawl(portal)
         shutil.rmtree(WORK / "crawl", ignore_errors=True)
 
     if "crawl" in only:
         a = WORK / "crawl" / "archive.db"
         a.parent.mkdir(parents=True)
         with Portal(n) as portal:
-            log(f"2. bare spider, {n} articles ...")
-            bare = bare_crawl(portal, "a")
-            _cpu_bound(bare)
-            log(f"2. full crawl, {n} articles ...")
-            full = full_crawl(portal, a, "first")
-            log(f"2. bare spider again, {n} articles (bare, full, bare: a slow spell counts on both sides) ...")
-            bare_b = bare_crawl(portal, "b")
-            _cpu_bound(bare_b)
+            res["crawl"] = throughput(portal, a)
             log("4. incremental crawl ...")
             inc = full_crawl(portal, a, "second")
-            if args.profile:
-                log("   profiling a full crawl with py-spy ...")
-                full_crawl(portal, WORK / "profile" / "archive.db", "profile", profile=True)
-        res["crawl"] = {"bare": _mean_bare(bare, bare_b), "bare_runs": [bare, bare_b],
-                        "full": full, "incremental": inc}
-        bare = res["crawl"]["bare"]
-        figures["bare_cpu_per_elapsed"] = bare["cpu_per_wall"]
-        figures["crawl_throughput_ratio"] = full["pages_per_s"] / bare["pages_per_s"] if bare["pages_per_s"] else None
-        figures["crawl_cpu_per_page_ratio"] = ((full["cpu_s"] / max(full["pages"], 1)) /
-                                               (bare["cpu_s"] / max(bare["pages"], 1)))
+            profile_crawl(portal)
+        res["crawl"]["incremental"] = inc
+        full = res["crawl"]["full"]
         figures["incremental_requests_ratio"] = inc["requests"] / full["requests"] if full["requests"] else None
         figures["incremental_time_ratio"] = inc["wall_s"] / full["wall_s"]
         log("5. storage ...")
