@@ -669,6 +669,19 @@ def crawl_states(path, portal: str | None = None) -> dict[str, tuple]:
 
 # --------------------------------------------------------------------------- the pipeline
 
+def pipeline_failure(item, failure) -> Failure | None:
+    """The failure row of an item a pipeline raised on (Scrapy's ``item_error``), with its
+    bytes; None for a failure item itself or an item without a URL."""
+    if isinstance(item, Failure):
+        return None
+    url = getattr(item, "fetched_url", None) or getattr(item, "url", None)
+    if not url:
+        return None
+    exc = failure.value
+    return Failure(url, f"pipeline raised {type(exc).__name__}: {exc}"[:500], kind="parse", error=True,
+                   failed_at=iso(utcnow()), raw=getattr(item, "raw", None))
+
+
 def portal_kind(base_url: str, entry, settings) -> str:
     """``sample`` for the bundled sample portal (an entry of the sample registry, or
     SAMPLE_PORTAL_URL), else ``real``."""
@@ -734,14 +747,9 @@ class StorePipeline:
 
     def item_error(self, item, response, spider, failure):
         """A pipeline before this one raised on ``item``: record it, never lose it."""
-        if isinstance(item, Failure):
-            return
-        url = getattr(item, "fetched_url", None) or getattr(item, "url", None)
-        if not url:
-            return
-        exc = failure.value
-        self.pending.append(Failure(url, f"pipeline raised {type(exc).__name__}: {exc}"[:500], kind="parse",
-                                    error=True, failed_at=iso(utcnow()), raw=getattr(item, "raw", None)))
+        recorded = pipeline_failure(item, failure)
+        if recorded is not None:
+            self.pending.append(recorded)
 
     def open_spider(self, spider=None):
         spider = spider or self.crawler.spider

@@ -78,6 +78,24 @@ def read_only(path, rows: bool = True) -> sqlite3.Connection:
     return con
 
 
+def query(archive, sql, *args) -> list[tuple]:
+    """The rows of one read-only query on an archive, as tuples (the connection closed)."""
+    con = read_only(archive, rows=False)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def rows(archive, sql, *args) -> list[dict]:
+    """The rows of one read-only query on an archive, as dicts (the connection closed)."""
+    con = read_only(archive)
+    try:
+        return [dict(r) for r in con.execute(sql, args)]
+    finally:
+        con.close()
+
+
 def nfc_deep(value):
     """``value`` with every string in NFC: expected JSON may keep the precomposed nukta
     letters (ড় ঢ় য়) that the parser stores in NFC, and the contract compares them equal."""

@@ -24,7 +24,7 @@ from newsspider.cluster.local import LocalCluster
 from newsspider.items import Article, Failure, FrontPage, NotModified, RawResponse
 from newsspider.localcrawl import run_crawl
 from newsspider.sampleportal import SamplePortal, serve
-from tests.conftest import read_only
+from tests.conftest import query, read_only
 
 ARTICLES = 40
 PUBLIC = "http://usbanglanews.test/"  # the sample portal's own name: URLs do not depend on the port
@@ -118,14 +118,6 @@ def reference(tmp_path_factory):
                          settings={"PORTALS_FILE": sample_registry()})
         assert done.returncode == 0, done.stdout.decode(errors="replace")[-2000:]
     return {"first": first, "second": second}
-
-
-def query_all(archive, sql):
-    con = read_only(archive, rows=False)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def wait_for(condition, timeout=60, what="condition"):
@@ -311,7 +303,7 @@ def test_kill_9_mid_run_then_restart_leaves_the_same_archive(kill, redis_server,
         assert killed["applied"] >= 8
         assert fetches_got == fetches_want
         # the run's counts survive the writer's death (kept in its transactions)
-        runs = [query_all(a, "SELECT portal, articles_new, articles_updated, not_modified, failures FROM runs "
+        runs = [query(a, "SELECT portal, articles_new, articles_updated, not_modified, failures FROM runs "
                              "ORDER BY id") for a in (archive, reference["second"])]
         assert runs[0] == runs[1]
 
@@ -372,7 +364,7 @@ def test_crawlers_stopped_at_their_budget_end_the_run_as_budget_and_give_back_th
             cluster.start_writer()
             codes = cluster.wait(timeout=120)
     assert codes == {"b0": 0, "writer": 3}, codes
-    status = query_all(archive, "SELECT status, finish_reason, exit_status FROM runs")
+    status = query(archive, "SELECT status, finish_reason, exit_status FROM runs")
     assert status == [("budget", "budget_requests", 3)]
     client = redis.Redis.from_url(fresh_redis.url)
     keys = Keys().for_portal("usbanglanews.test")

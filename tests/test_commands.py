@@ -26,7 +26,7 @@ import pytest
 
 from newsspider.localcrawl import PROJECT_ROOT, crawl_command, crawl_env, run_crawl
 from newsspider.sampleportal import SamplePortal, serve
-from tests.conftest import free_port, read_only
+from tests.conftest import free_port, read_only, rows
 from tests.hostileportal import HostilePortal
 from tests.test_browser import browser  # noqa: F401  (Chromium, launched once)
 
@@ -164,11 +164,6 @@ def test_export_warc_refuses_a_bad_since(crawled, tmp_path, since):
     assert result.returncode == 2
     assert "is not a date" in one_line(result)
     assert list(tmp_path.iterdir()) == []
-
-
-def rows(archive, sql):
-    with read_only(archive) as con:
-        return [dict(r) for r in con.execute(sql)]
 
 
 # --------------------------------------------------------------------------- errors: one line, exit 1, file untouched

@@ -20,15 +20,7 @@ import pytest
 from newsspider.localcrawl import PROJECT_ROOT, crawl_command, run_crawl
 from newsspider.runstatus import EXIT_LOCKED
 from newsspider.sampleportal import SamplePortal, serve
-from tests.conftest import read_only
-
-
-def query(archive, sql, *args):
-    con = read_only(archive, rows=False)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
+from tests.conftest import query, read_only
 
 
 def last_run(archive) -> dict:

@@ -24,18 +24,10 @@ from newsspider.localcrawl import PROJECT_ROOT, crawl_command, crawl_env, run_cr
 from newsspider.sampleportal import SamplePortal, serve
 from newsspider.sampleportal.server import serve_registry
 from pipelines import schema
-from tests.conftest import read_only, start_datasette, stop_process
+from tests.conftest import read_only, rows, start_datasette, stop_process
 
 SAMPLE = str(portals.SAMPLE_FILE)
 TABLES = ("articles", "runs", "failures", "crawl_state", "responses")
-
-
-def rows(archive, sql, *args):
-    con = read_only(archive)
-    try:
-        return [dict(r) for r in con.execute(sql, args)]
-    finally:
-        con.close()
 
 
 def crawl(server, archive, *, args=None, settings=None, timeout=300):

@@ -24,18 +24,10 @@ from warcio.archiveiterator import ArchiveIterator
 
 from newsspider.localcrawl import PROJECT_ROOT, run_crawl
 from newsspider.sampleportal import SamplePortal, serve
-from tests.conftest import read_only
+from tests.conftest import query
 
 N_304 = 5
 N_SAME = 3
-
-
-def query(archive, sql, *args):
-    con = read_only(archive, rows=False)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
 
 
 def scrapy(*args, archive, cwd=PROJECT_ROOT, timeout=300):

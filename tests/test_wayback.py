@@ -14,21 +14,13 @@ import pytest
 
 from newsspider.localcrawl import LOCAL_SETTINGS, PROJECT_ROOT
 from newsspider.sampleportal import SamplePortal
-from tests.conftest import free_port, read_only
+from tests.conftest import free_port, query
 from tests.waybackserver import WaybackServer
 
 # ids 1073..1080 exist in SamplePortal(articles=80) only: "deleted before our first crawl"
 # of a 72-article portal; an edited article has a capture of each edition
 EDITED = next(i for i in SamplePortal(articles=80).expected_ids()
               if SamplePortal(articles=80, edition=1).article(i).edits)
-
-
-def query(archive, sql, *args):
-    con = read_only(archive, rows=False)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
 
 
 def nfc(s):

@@ -362,16 +362,8 @@ class PushPipeline:
 
     def item_error(self, item, response, spider, failure):
         """A pipeline before this one raised on ``item``: recorded, never lost."""
-        from datetime import datetime, timezone
+        from pipelines.store import pipeline_failure
 
-        from newsspider.items import Failure
-
-        if isinstance(item, Failure):
-            return
-        url = getattr(item, "fetched_url", None) or getattr(item, "url", None)
-        if not url:
-            return
-        exc = failure.value
-        self.push(Failure(url, f"pipeline raised {type(exc).__name__}: {exc}"[:500], kind="parse", error=True,
-                          failed_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                          raw=getattr(item, "raw", None)))
+        recorded = pipeline_failure(item, failure)
+        if recorded is not None:
+            self.push(recorded)
