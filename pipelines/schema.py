@@ -408,7 +408,8 @@ def portal_addresses(conn) -> list[str]:
         found = [r[0] for r in conn.execute("SELECT base_url FROM portals ORDER BY first_crawl, rowid")]
     except sqlite3.OperationalError:
         found = []
-    return found or ([archive_info(conn)["portal"]] if archive_info(conn).get("portal") else [])
+    first = archive_info(conn).get("portal")
+    return found or ([first] if first else [])
 
 
 def archive_info(conn) -> dict:

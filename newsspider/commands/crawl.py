@@ -35,17 +35,14 @@ import signal
 import sqlite3
 import sys
 import tempfile
-from pathlib import Path
-
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 
 from newsspider import portals
-from newsspider.portals import RegistryError
-
 from newsspider.archivecheck import archive_problem, portal_problem
 from newsspider.lock import ArchiveLock
 from newsspider.runstatus import (EXIT_BUDGET, EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE, budget_spent,
@@ -98,7 +95,7 @@ class Command(ScrapyCrawl):
             return usage(error)
         try:
             targets = crawl_targets(spidercls, opts.spargs, settings)
-        except RegistryError as exc:
+        except portals.RegistryError as exc:
             return usage(str(exc))
         problem = archive_problem(path, must_exist=False, write=True)
         for target in targets:
