@@ -115,13 +115,14 @@ def db(crawled):
     con.close()
 
 
-def start_datasette(archive: Path, metadata: Path | None = None):
+def start_datasette(archive: Path, metadata: Path | None = None, extra: list[str] = ()):
     """A real ``datasette`` process on ``archive`` (the project's command line, or another
-    metadata file), on a free loopback port: (process, base URL)."""
+    metadata file; ``extra`` arguments added, e.g. a setting), on a free loopback port:
+    (process, base URL)."""
     from newsspider.browse import datasette_command
 
     port = free_port()
-    cmd = datasette_command(archive, "127.0.0.1", port)
+    cmd = datasette_command(archive, "127.0.0.1", port) + list(extra)
     if metadata is not None:
         cmd[cmd.index("--metadata") + 1] = str(metadata)
     proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

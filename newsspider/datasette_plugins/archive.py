@@ -54,6 +54,7 @@ from newsspider.bangla import normalize_text
 
 from . import STATIC_MOUNT, charts, text
 from . import search as search_plugin
+from . import tablesearch
 
 # Datasette 0.65's fallback error handler prints the exception with rich whenever rich is
 # importable, outside the except block, which rich refuses (ValueError): every error
@@ -125,6 +126,15 @@ def prepare_connection(conn):
     conn.create_function("html_escape", 1, text.html_escape, deterministic=True)
     conn.create_function("safe_href", 1, text.safe_href, deterministic=True)
     conn.set_authorizer(archive_authorizer)
+
+
+@hookimpl
+def startup(datasette):
+    async def inner():
+        for name, db in datasette.databases.items():
+            if name != "_internal" and await db.table_exists("articles") and await db.table_exists("articles_words"):
+                tablesearch.wrap(datasette, db)
+    return inner
 
 
 @hookimpl
@@ -1037,6 +1047,7 @@ def asgi_wrapper(datasette):
             args = urllib.parse.parse_qs(scope.get("query_string", b"").decode("utf-8", "replace"))
             search_plugin.CURRENT_SEARCH.set((args.get("_search") or [None])[0]
                                              if scope.get("path", "").endswith("/articles") else None)
+            tablesearch.REQUEST_MATCHES.set({})  # the match's ids, evaluated once a request
             held = {}
 
             async def secured_send(message):

@@ -28,7 +28,7 @@ from datasette.utils import path_with_removed_args, sqlite_timelimit
 
 from newsspider import search as S
 
-from . import facetindex
+from . import facetindex, tablesearch
 
 #: the ``_search`` of the table request being rendered (render_cell has no request)
 CURRENT_SEARCH: contextvars.ContextVar[str | None] = contextvars.ContextVar("newsspider_search", default=None)
@@ -228,17 +228,20 @@ class IndexedFacet(Facet):
         specs = [(sc, self._spec(sc["config"].get("column") or sc["config"]["simple"])) for sc in configs]
         db = self.ds.get_database(self.database)
         names = [spec["column"] for _, spec in specs]
-        ids_sql = None  # no filter: every article (the index's own totals)
+        ids_sql = ids = None  # no filter: every article (the index's own totals)
         if not _NO_WHERE.fullmatch(self.sql):
             only_search = _ONLY_SEARCH.fullmatch(self.sql)
             # only the search box: the word index's rowids are the articles' ids (its
-            # triggers keep them so), without looking up each match's row
+            # triggers keep them so), without looking up each match's row; the ids the
+            # page's rows were chosen from, if the request has them (tablesearch)
             ids_sql = only_search.group(1) if only_search else f"select id from ({self.sql})"
+            if only_search and isinstance(self.params.get("search"), str):
+                ids = tablesearch.cached_matches(self.database, self.params["search"])
         limit = self.ds.setting("facet_time_limit_ms")
 
         def run(conn):
             return facetindex.counts_of(conn, db.path, ids_sql, self.params, names,
-                                        lambda: sqlite_timelimit(conn, limit))
+                                        lambda: sqlite_timelimit(conn, limit), ids=ids)
 
         if self.table != "articles":  # search_facets is per article
             return [], [spec["name"] for _, spec in specs]

@@ -9,4 +9,5 @@ from newsspider.datasette_plugins.archive import (  # noqa: F401  (pluggy finds 
     register_facet_classes,
     register_routes,
     render_cell,
+    startup,
 )

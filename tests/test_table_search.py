@@ -1,0 +1,187 @@
+"""The articles table's search box at scale (issue 13), over a real `datasette` process.
+
+Datasette runs a table page with ``?_search=`` as three statements that each evaluate the
+match and look up every match's row: the rows (``where id in (match) order by published
+desc limit 51``), the count (``select count(*) ... where id in (match)``) and the ids for
+the facets. The archive's plugin (:mod:`newsspider.datasette_plugins.tablesearch`)
+evaluates the match once per page, counts it without a row lookup and picks the page's
+rows from the facet index's ``published`` keys. These tests hold it to Datasette's own
+answer: the same rows in the same order (ties included), the same count and facets, on
+every page size, after writes, and when a published value is not ISO 8601 (then
+Datasette's own statements run).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from tests.conftest import start_datasette, stop_process
+from tests.test_search import write_archive
+
+# published values with ties: the same minute, the same second, other offsets, NULL
+PUBLISHED = ["2025-07-01T10:00:00-04:00", "2025-07-01T10:00:30-04:00", "2025-07-01T10:00:00-04:00",
+             "2025-07-01T10:00:00+06:00", "2025-06-30T23:59:59-04:00", None, "2025-07-01T10:01:00-04:00",
+             "2025-07-01T10:00:00-04:00", "2025-07-01T10:00:00.5-04:00", "2025-07-01"]
+WORDS = ["বাংলাদেশ দল", "ঢাকা শহর", "বাংলাদেশের মানুষ", "মে মাসে বৃষ্টি", "নতুন বাংলাদেশ"]
+SECTIONS = ["দেশ", "খেলা", "বিশ্ব"]
+
+QUERIES = ["বাংলাদেশ", "শহর", "নিজস্ব OR মে", '"ঢাকা শহর"', "বাংলাদেশ -দল", "বাংলা*", "নেই"]
+ORIGINAL_ROWS = ("select id, published from articles where id in (select rowid from articles_words "
+                 "where articles_words match escape_fts(:search)) order by published desc limit {n}")
+ORIGINAL_COUNT = ("select count(*) from articles where id in (select rowid from articles_words "
+                  "where articles_words match escape_fts(:search))")
+
+
+def add_articles(path, first: int = 100, n: int = 140) -> None:
+    from pipelines import schema
+
+    db = schema.connect(path)
+    for k in range(n):
+        i = first + k
+        db.execute("insert into articles (id, url, headline, body, section, published) values (?, ?, ?, ?, ?, ?)",
+                   [i, f"http://p.test/news/{i}/", f"{WORDS[k % 5]} {k}", f"{WORDS[(k * 7) % 5]} খবর",
+                    SECTIONS[k % 3], PUBLISHED[(k * 3) % len(PUBLISHED)]])
+    db.conn.close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    path = tmp_path_factory.mktemp("tablesearch") / "archive.db"
+    write_archive(path)
+    add_articles(path)
+    proc, url = start_datasette(path, extra=["--setting", "trace_debug", "1"])
+    yield {"url": url, "archive": path}
+    stop_process(proc)
+
+
+def get_json(site, **params) -> dict:
+    url = site["url"] + "/archive/articles.json?" + urllib.parse.urlencode(params, doseq=True)
+    with urllib.request.urlopen(url, timeout=30) as r:
+        return json.loads(r.read().decode())
+
+
+def original(site, q: str, size: int) -> tuple[list, int]:
+    """What Datasette's own statements answer: the page's (id, published) and the count."""
+    from newsspider.datasette_plugins import search as search_plugin
+
+    con = sqlite3.connect(f"file:{site['archive']}?mode=ro", uri=True)
+    search_plugin.register_functions(con)
+    rows = con.execute(ORIGINAL_ROWS.format(n=size + 1), {"search": q}).fetchall()[:size]
+    count = con.execute(ORIGINAL_COUNT, {"search": q}).fetchone()[0]
+    con.close()
+    return [list(r) for r in rows], count
+
+
+def page(site, q: str, size: int, **extra) -> tuple[list, int, dict]:
+    data = get_json(site, _search=q, _size=size, _col="published", _shape="arrays", **extra)
+    return data["rows"], data["filtered_table_rows_count"], data
+
+
+@pytest.mark.parametrize("q", QUERIES)
+@pytest.mark.parametrize("size", [1, 3, 7, 50])
+def test_table_search_gives_datasettes_own_rows_and_count(site, q, size):
+    rows, count, _ = page(site, q, size)
+    assert (rows, count) == original(site, q, size)
+
+
+def test_a_page_evaluates_the_match_once_and_looks_up_only_its_rows(site):
+    """The trace of one table page: the match is evaluated by one statement; no statement
+    looks up every match's row (the count and the rows' order come from the facet index)."""
+    _, count, data = page(site, "বাংলাদেশ", 5, _trace="1")
+    assert count > 50
+    statements = [t["sql"] for t in data["_trace"]["traces"] if t.get("type") == "sql"]
+    matching = [s for s in statements if "match" in s]
+    assert len(matching) == 1, matching
+    assert not [s for s in statements if "from articles where id in (select rowid" in s], statements
+
+
+def test_sorts_and_filters_other_than_the_search_box_run_as_datasette_wrote_them(site):
+    for extra, reference in (
+            ({"_sort": "headline"}, "where articles_words match escape_fts(:search)) order by headline limit 6"),
+            ({"section": "দেশ"}, "where \"section\" = :p0 and id in (select rowid from articles_words"),
+    ):
+        _, _, data = page(site, "বাংলাদেশ", 5, _trace="1", **extra)
+        statements = [t["sql"] for t in data["_trace"]["traces"] if t.get("type") == "sql"]
+        assert any(reference in s for s in statements), statements
+    con = sqlite3.connect(site["archive"])
+    want = [r[0] for r in con.execute(
+        "select id from articles where id in (select rowid from articles_words where "
+        "articles_words match 'শহর') and section = 'দেশ'")]
+    rows, count, _ = page(site, "শহর", 50, section="দেশ")
+    assert count == len(want) and sorted(r[0] for r in rows) == sorted(want)
+
+
+def test_the_page_follows_writes_and_falls_back_on_a_date_it_cannot_order(tmp_path):
+    """Rows written while Datasette runs are on the next page; a ``published`` value that is
+    not ISO 8601 (the facet index cannot order it by its digits) makes the page run
+    Datasette's own statements, with the same answer."""
+    from pipelines import schema
+
+    path = tmp_path / "archive.db"
+    write_archive(path)
+    add_articles(path, n=60)
+    proc, url = start_datasette(path, extra=["--setting", "trace_debug", "1"])
+    site = {"url": url, "archive": path}
+    try:
+        for size in (3, 50):
+            assert page(site, "বাংলাদেশ", size)[:2] == original(site, "বাংলাদেশ", size)
+        add_articles(path, first=500, n=20)
+        db = schema.connect(path)
+        db.execute("update articles set published = '2031-01-01T00:00:00+00:00' where id = 101")
+        db.conn.close()
+        rows, count, _ = page(site, "বাংলাদেশ", 3)
+        assert (rows, count) == original(site, "বাংলাদেশ", 3)
+        assert rows[0][0] == 101
+        db = schema.connect(path)
+        db.execute("update articles set published = 'সোমবার' where id = 102")
+        db.conn.close()
+        rows, count, data = page(site, "বাংলাদেশ", 3, _trace="1")
+        assert (rows, count) == original(site, "বাংলাদেশ", 3)
+        assert rows[0][0] == 102  # 'স…' sorts after every digit
+        statements = [t["sql"] for t in data["_trace"]["traces"] if t.get("type") == "sql"]
+        assert any("from articles where id in (select rowid" in s for s in statements)
+    finally:
+        stop_process(proc)
+
+
+def test_published_key_orders_as_sqlite_orders_the_text():
+    """For any two values a, b: SQLite's a < b implies key(a) <= key(b) (values of one
+    minute tie), and a value the key cannot order has none."""
+    import random
+
+    from newsspider.datasette_plugins.facetindex import published_key
+
+    rng = random.Random(7)
+    tails = ["", "T", "T10:00", "T10:00:30", "T10:00-04:00", "T09:59:59+06:00", "T10:01Z", " 23:00", "x", ".5"]
+    values = [None, "2025-07-01", "2025-07-01T00:00", "2025-06-30T23:59:59-04:00", "2025-07-01 23:00"]
+    for _ in range(3000):
+        date = f"{rng.choice(['2024', '2025', '৳025'])}-{rng.choice(['06', '07', '7'])}-{rng.choice(['01', '30', '3'])}"
+        values.append((date + rng.choice(tails))[: rng.choice([99, 99, 99, 12, 15])])
+    con = sqlite3.connect(":memory:")
+    con.execute("create table t (v text)")
+    con.executemany("insert into t values (?)", [(v,) for v in values])
+    ordered = [v for (v,) in con.execute("select v from t order by v")]
+    keyed = [(published_key(v), v) for v in ordered]
+    keys = [k for k, _ in keyed if k is not None]
+    assert len(keys) > 100 and keys == sorted(keys)
+    assert published_key("2025-07-01 23:00") is None and published_key("২০২৫-07-01") is None
+    assert published_key(None) == -1 < published_key("0000-01-01")
+
+
+def test_newest_keeps_every_tie_and_gives_up_on_too_many():
+    from newsspider.datasette_plugins.facetindex import FacetIndex
+
+    index = FacetIndex()
+    index.size = 10
+    index.published.extend([-1, 5, 7, 7, 7, 3, 9, -1, 7, 1])
+    assert index.newest([1, 2, 3, 4, 5, 6, 8], 2, 100) == [2, 3, 4, 6, 8]  # 9, then every 7
+    assert index.newest([1, 2, 3, 4, 5, 6, 8], 2, 4) is None
+    assert index.newest([1, 5, 9], 5, 100) == [1, 5, 9]
+    index.unorderable.add(5)
+    assert index.newest([1, 2, 3, 6, 9], 2, 100) == [2, 3, 6]  # 5 is not among them
+    assert index.newest([1, 5, 9, 2], 2, 100) is None
