@@ -185,3 +185,45 @@ def test_newest_keeps_every_tie_and_gives_up_on_too_many():
     index.unorderable.add(5)
     assert index.newest([1, 2, 3, 6, 9], 2, 100) == [2, 3, 6]  # 5 is not among them
     assert index.newest([1, 5, 9, 2], 2, 100) is None
+
+
+def test_the_rows_template_writes_what_datasettes_writes():
+    """``templates/_table.html`` writes its rows in Python (text.table_body_html): the same
+    markup as Datasette's own ``_table.html``, whitespace between tags aside."""
+    import asyncio
+    import re
+
+    from datasette.app import Datasette
+    from datasette.utils import path_with_replaced_args
+    from datasette.utils.asgi import Request
+    from markupsafe import Markup
+
+    from newsspider.datasette_plugins import PLUGINS_DIR, TEMPLATES_DIR
+
+    ds = Datasette([], plugins_dir=str(PLUGINS_DIR), template_dir=str(TEMPLATES_DIR))
+    asyncio.run(ds.invoke_startup())  # the plugins' prepare_jinja2_environment
+    columns = [{"name": n, "sortable": n != "body", "is_pk": n == "id", "type": "TEXT", "notnull": 0,
+                "description": "a <b> column" if n == "url" else None}
+               for n in ("id", "headline", "body", "url", "_odd col")]
+    rows = [[{"column": "id", "value_type": "pk", "value": Markup('<a href="/archive/articles/1">1</a>')},
+             {"column": "headline", "value_type": "text", "value": "<script>x</script> & বাংলা"},
+             {"column": "body", "value_type": "text", "value": Markup("<mark>মে</mark> মাসে")},
+             {"column": "url", "value_type": "text", "value": "http://p.test/?a=1&b=\"2\""},
+             {"column": "_odd col", "value_type": "integer", "value": 7}],
+            [{"column": "id", "value_type": "pk", "value": 2}, {"column": "headline", "value_type": "none",
+                                                                 "value": Markup("&nbsp;")}]]
+    request = Request.fake("/archive/articles?_search=x&_sort=headline")
+    context = {"display_columns": columns, "display_rows": rows, "sort": "headline", "sort_desc": None,
+               "request": request, "fix_path": ds.urls.path,
+               "path_with_replaced_args": path_with_replaced_args}
+
+    def render(name):
+        html = asyncio.run(ds.jinja_env.get_template(name).render_async(context))
+        return re.sub(r">\s+<", "><", html.strip())
+
+    ours, theirs = render("_table.html"), render("default:_table.html")
+    assert "&lt;script&gt;" in ours and "<mark>মে</mark>" in ours and "type-integer\">7</td>" in ours
+    assert ours == theirs
+    empty = {**context, "display_rows": []}
+    assert (asyncio.run(ds.jinja_env.get_template("_table.html").render_async(empty)).strip()
+            == asyncio.run(ds.jinja_env.get_template("default:_table.html").render_async(empty)).strip())

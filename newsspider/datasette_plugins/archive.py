@@ -44,7 +44,7 @@ import datasette as datasette_package
 from datasette import hookimpl
 from datasette.facets import Facet
 from datasette.utils import (derive_named_parameters, escape_sqlite, path_with_added_args,
-                             path_with_removed_args, tilde_decode)
+                             path_with_removed_args, tilde_decode, to_css_class)
 from datasette.utils.asgi import Response
 
 from pipelines.store import decompress
@@ -142,6 +142,7 @@ def prepare_jinja2_environment(env):
     env.filters["safe_href"] = text.safe_href
     env.filters["external_link"] = text.external_link
     env.filters["latin_runs"] = text.latin_runs
+    env.filters["newsspider_table_body"] = lambda rows: text.table_body_html(rows, to_css_class)
 
 
 @hookimpl

@@ -125,15 +125,19 @@ def _is_word_char(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "LMN"
 
 
+_STRAY_MARKS = re.compile(r"^(…?)([\u0300-\u036f\u0981-\u0983\u09bc\u09be-\u09cd\u09d7]+)")
+_MARKED = re.compile("«(.*?)»", re.S)
+
+
 def marks_html(text: str | None, start: str = "«", end: str = "»") -> Markup:
     """A search snippet with its «matches» as <mark>. A match that ends inside a word is
     extended to the word's end (the index matches stems, Bangla inflects by suffix), and a
     snippet that starts inside a grapheme cluster loses the stray vowel sign or mark."""
     text = text or ""
-    lead = re.match(r"^(…?)([\u0300-\u036f\u0981-\u0983\u09bc\u09be-\u09cd\u09d7]+)", text)
+    lead = _STRAY_MARKS.match(text)
     if lead:
         text = lead.group(1) + text[lead.end():]
-    pattern = re.compile(re.escape(start) + "(.*?)" + re.escape(end), re.S)
+    pattern = _MARKED if (start, end) == ("«", "»") else re.compile(re.escape(start) + "(.*?)" + re.escape(end), re.S)
     out, pos = [], 0
     for m in pattern.finditer(text):
         out.append(escape(text[pos:m.start()]))
@@ -144,6 +148,25 @@ def marks_html(text: str | None, start: str = "«", end: str = "»") -> Markup:
         out.append(Markup("<mark>{}</mark>").format(word))
     out.append(escape(text[pos:]))
     return Markup("").join(out)
+
+
+def table_body_html(rows, css_class) -> Markup:
+    """The ``<tr>``/``<td>`` rows of Datasette's ``_table.html`` (``display_rows``: lists of
+    cells with ``column``, ``value_type``, ``value``), written in Python: the same markup,
+    without Jinja's per-cell expressions (async mode awaits each one; 8 ms of a 50-row
+    search page). ``css_class``: Datasette's ``to_css_class``."""
+    classes: dict = {}
+    out = []
+    for row in rows:
+        out.append("<tr>")
+        for cell in row:
+            column = cell["column"]
+            cls = classes.get(column)
+            if cls is None:
+                cls = classes[column] = str(escape(css_class(column)))
+            out.append(f'<td class="col-{cls} type-{escape(cell["value_type"])}">{escape(cell["value"])}</td>')
+        out.append("</tr>")
+    return Markup("\n".join(out))
 
 
 def html_escape(text) -> str:
