@@ -167,7 +167,7 @@ class FacetIndex:
         for name in names:
             col = self.columns.get(name)
             if col is None:
-                raise LookupError(f"search_facets has no column {name!r}")
+                raise LookupError(f"search_facets has no column {name!r} (run a crawl to migrate the archive)")
             counts = Counter(map(col.codes.__getitem__, ids))
             out[name] = self._values(name, col, counts)
         return out
