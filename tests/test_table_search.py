@@ -14,6 +14,7 @@ Datasette's own statements run).
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import urllib.parse
 import urllib.request
@@ -191,7 +192,6 @@ def test_the_rows_template_writes_what_datasettes_writes():
     """``templates/_table.html`` writes its rows in Python (text.table_body_html): the same
     markup as Datasette's own ``_table.html``, whitespace between tags aside."""
     import asyncio
-    import re
 
     from datasette.app import Datasette
     from datasette.utils import path_with_replaced_args
@@ -264,3 +264,30 @@ def test_an_archive_not_migrated_yet_still_has_its_facets(tmp_path):
         assert "timed out" not in html and 'id="facet-section"' in html
     finally:
         stop_process(proc)
+
+
+@pytest.mark.parametrize("q", QUERIES + ["বাংলাদেশ দল", "মানুষ"])
+def test_the_ranked_search_joins_only_what_can_be_on_its_page(site, q):
+    """The ``search`` query joins a tier's matches to their dates only up to the 50th best
+    score when there is no filter (``head_cut``, ``body_cut``): the same page as joining
+    and ordering every match, ties included; with a filter every match is joined."""
+    import yaml
+
+    from newsspider.datasette_plugins import search as search_plugin
+    from newsspider.localcrawl import PROJECT_ROOT
+
+    sql = yaml.safe_load((PROJECT_ROOT / "data/metadata.yml").read_text())["databases"]["archive"]["queries"]["search"]["sql"]
+    cut = re.compile(r"\(not \(coalesce\(:from.*?\)\s+or [hb]\.score <= \(select s from (head|body)_cut\)\)", re.S)
+    assert len(cut.findall(sql)) == 2
+    every = cut.sub("1", sql)
+    con = sqlite3.connect(f"file:{site['archive']}?mode=ro", uri=True)
+    search_plugin.register_functions(con)
+    base = {"q": q, "from": "", "to": "", "section": "", "agency": "", "byline": ""}
+    for filters in ({}, {"section": "দেশ"}, {"from": "2025-07-01"}):
+        params = {**base, **filters}
+        assert con.execute(sql, params).fetchall() == con.execute(every, params).fetchall(), filters
+    if q == "বাংলাদেশ":  # more headline matches than a page: the cut leaves some out
+        heads = con.execute("select count(*) from articles_words where articles_words "
+                            "match search_match_headline(?)", [q]).fetchone()[0]
+        assert heads > 50 and len(con.execute(sql, base).fetchall()) == 50
+    con.close()
