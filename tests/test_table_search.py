@@ -291,3 +291,34 @@ def test_the_ranked_search_joins_only_what_can_be_on_its_page(site, q):
                             "match search_match_headline(?)", [q]).fetchone()[0]
         assert heads > 50 and len(con.execute(sql, base).fetchall()) == 50
     con.close()
+
+
+def test_facet_counts_of_many_matches_are_the_counters():
+    """FacetIndex.count over many ids (bytes per code while a column has at most 256
+    values, a Counter past that) gives what counting every id's value gives."""
+    import random
+    from collections import Counter
+
+    from newsspider.datasette_plugins.facetindex import FacetIndex, _Column
+
+    rng = random.Random(3)
+    index = FacetIndex()
+    index.columns = {"section": _Column(), "byline": _Column()}
+    n = 5000
+    for col in index.columns.values():
+        col.grow(n)
+    index.published.extend([-1] * n)
+    index.size = n
+    truth = {}
+    for i in range(1, n):
+        values = {"section": rng.choice(["দেশ", "খেলা", None, "বিশ্ব"]), "byline": f"লেখক {rng.randrange(400)}"}
+        for name, v in values.items():
+            index.columns[name].set(i, v)
+        truth[i] = values
+    assert index.columns["section"].small is not None and index.columns["byline"].small is None
+    for ids in (sorted(rng.sample(range(1, n), 3000)), [7, 9], list(range(1, 40))):
+        got = index.count(ids, ["section", "byline"])
+        for name in ("section", "byline"):
+            want = Counter(truth[i][name] for i in ids)
+            want.pop(None, None)
+            assert got[name] == dict(want), name

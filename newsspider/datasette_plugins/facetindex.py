@@ -29,6 +29,7 @@ import threading
 from array import array
 from collections import Counter
 from itertools import repeat
+from operator import itemgetter
 
 from pipelines.schema import AGENCY_SEPARATOR, SEARCH_FACET_COLUMNS
 
@@ -59,10 +60,11 @@ class CacheBehind(Exception):
 
 
 class _Column:
-    __slots__ = ("codes", "values", "index")
+    __slots__ = ("codes", "small", "values", "index")
 
     def __init__(self):
         self.codes = array("I")       # article id -> code of its value (0: no row, or NULL)
+        self.small = bytearray()      # the same, one byte each, while there are <= 256 codes
         self.values: list = [None]    # code -> value
         self.index: dict = {None: 0}  # value -> code
 
@@ -71,7 +73,28 @@ class _Column:
         if c is None:
             c = self.index[value] = len(self.values)
             self.values.append(value)
+            if c > 255:
+                self.small = None
         return c
+
+    def grow(self, n: int) -> None:
+        self.codes.extend(repeat(0, n))
+        if self.small is not None:
+            self.small.extend(bytes(n))
+
+    def set(self, i: int, value) -> None:
+        c = self.codes[i] = self.code(value)
+        if self.small is not None:
+            self.small[i] = c
+
+    def counts(self, ids, gather) -> dict:
+        """{code: count} over ``ids``; ``gather``: ``itemgetter(*ids)`` (None for a few ids).
+        A column of at most 256 values is gathered as bytes and counted by ``bytes.count``
+        per code (~0.03 us a match, against ~0.15 for a Counter of every code)."""
+        if gather is not None and self.small is not None:
+            picked = bytes(gather(self.small))
+            return {c: n for c in range(len(self.values)) if (n := picked.count(c))}
+        return Counter(map(self.codes.__getitem__, ids))
 
 
 class FacetIndex:
@@ -121,14 +144,14 @@ class FacetIndex:
             if top_id >= self.size:
                 grow = top_id + 1 - self.size + 1024
                 for col in cols:
-                    col.codes.extend(repeat(0, grow))
+                    col.grow(grow)
                 self.published.extend(repeat(-1, grow))
                 self.size += grow
         published, unorderable = self.published, self.unorderable
         for row in rows:
             i = row[0]
             for k, col in enumerate(cols, 1):
-                col.codes[i] = col.code(row[k])
+                col.set(i, row[k])
             key = published_key(row[-1])
             if key is None:
                 unorderable.add(i)
@@ -163,13 +186,13 @@ class FacetIndex:
         split into agencies, each counted once per article). Raises CacheBehind."""
         if ids and max(ids) >= self.size:
             raise CacheBehind()
+        gather = itemgetter(*ids) if len(ids) > 32 else None  # one C call per column
         out = {}
         for name in names:
             col = self.columns.get(name)
             if col is None:
                 raise LookupError(f"search_facets has no column {name!r} (run a crawl to migrate the archive)")
-            counts = Counter(map(col.codes.__getitem__, ids))
-            out[name] = self._values(name, col, counts)
+            out[name] = self._values(name, col, col.counts(ids, gather))
         return out
 
     def totals(self, names) -> dict[str, dict]:
