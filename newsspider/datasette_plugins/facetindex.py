@@ -24,6 +24,7 @@ returns it.
 from __future__ import annotations
 
 import heapq
+import json
 import re
 import threading
 from array import array
@@ -252,15 +253,15 @@ def counts_of(conn, path, ids_sql: str | None, params, names, time_limit=None, i
     with index.lock:
         index.refresh(conn)
     if ids is None and ids_sql is not None:
-        # one string of every id, not a row each: sqlite3 makes a tuple per row (~0.4 us;
-        # the ids of 28,350 matches: 16 -> 9 ms)
-        sql = f"WITH ids(k) AS ({ids_sql}) SELECT group_concat(k) FROM ids"
+        # one JSON array of every id, not a row each: sqlite3 makes a tuple per row (~0.4
+        # us; the ids of 28,350 matches: 16 -> 9 ms), json.loads reads it in C (9 -> ~5)
+        sql = f"WITH ids(k) AS ({ids_sql}) SELECT '[' || coalesce(group_concat(k), '') || ']' FROM ids"
         if time_limit is not None:
             with time_limit():
                 joined = conn.execute(sql, params).fetchone()[0]
         else:
             joined = conn.execute(sql, params).fetchone()[0]
-        ids = array("q", map(int, joined.split(","))) if joined else array("q")
+        ids = json.loads(joined)
     for _attempt in range(3):
         with index.lock:
             try:

@@ -31,14 +31,14 @@ that is not ISO 8601 among the matches, too many ties) runs as Datasette wrote i
 from __future__ import annotations
 
 import contextvars
+import json
 import re
-from array import array
 
 from datasette.database import Results
 
 from . import facetindex
 
-#: per request: {(database name, search): array of ids}; set by the ASGI wrapper
+#: per request: {(database name, search): list of ids}; set by the ASGI wrapper
 REQUEST_MATCHES: contextvars.ContextVar[dict | None] = contextvars.ContextVar("newsspider_matches", default=None)
 
 _MATCH = (r"select rowid from \[?articles_words\]? where \[?articles_words\]? "
@@ -46,7 +46,8 @@ _MATCH = (r"select rowid from \[?articles_words\]? where \[?articles_words\]? "
 ROWS = re.compile(r"select (?P<columns>(?:(?! from ).)+) from \[?articles\]? where id in \(" + _MATCH +
                   r"\) order by (?P<order>published desc) limit (?P<limit>[0-9]+)\s*", re.S | re.I)
 COUNT = re.compile(r"select count\(\*\) from \[?articles\]? where id in \(" + _MATCH + r"\)\s*", re.S | re.I)
-IDS_SQL = ("select group_concat(rowid) from (select rowid from articles_words "
+#: the ids as one JSON array (json.loads reads 30,000 ids in ~2 ms, split + int in ~6)
+IDS_SQL = ("select '[' || coalesce(group_concat(rowid), '') || ']' from (select rowid from articles_words "
            "where articles_words match escape_fts(:search))")
 #: more candidates than this (ties at the page's last date) and SQL orders all the matches
 MOST_CANDIDATES = 2000
@@ -83,7 +84,7 @@ def wrap(datasette, db) -> None:
     db.execute = execute
 
 
-async def matches(execute, name: str, search: str, custom_time_limit=None) -> array:
+async def matches(execute, name: str, search: str, custom_time_limit=None) -> list[int]:
     """The ids the word index matches for ``search`` (ascending), evaluated once per
     request (by one statement under Datasette's time limit)."""
     cache = REQUEST_MATCHES.get()
@@ -91,14 +92,13 @@ async def matches(execute, name: str, search: str, custom_time_limit=None) -> ar
     if cache is not None and key in cache:
         return cache[key]
     results = await execute(IDS_SQL, {"search": search}, custom_time_limit=custom_time_limit)
-    joined = results.rows[0][0] if results.rows else None
-    ids = array("q", map(int, joined.split(","))) if joined else array("q")
+    ids = json.loads(results.rows[0][0])
     if cache is not None:
         cache[key] = ids
     return ids
 
 
-def cached_matches(name: str, search: str) -> array | None:
+def cached_matches(name: str, search: str) -> list[int] | None:
     """The ids of ``search`` if this request has evaluated it."""
     cache = REQUEST_MATCHES.get()
     return None if cache is None else cache.get((name, search))
