@@ -42,11 +42,6 @@ _CONTROL_BYTES = bytes([*range(0, 9), 11, 12, *range(14, 32), 127])
 _CONTROL_SINGLES = tuple(bytes([c]) for c in _CONTROL_BYTES)
 
 
-_MAY_HAVE_MACHINE_DATES = lxml.etree.XPath(
-    "boolean(//time | //*[@itemprop][contains(@itemprop, 'datePublished') or contains(@itemprop, 'dateCreated')"
-    " or contains(@itemprop, 'uploadDate') or contains(@itemprop, 'dateModified')])")
-
-
 class cached_property:  # noqa: N801  (functools' name and meaning)
     """``functools.cached_property`` without its lock: Python 3.11's takes an RLock on
     every first read (about 0.7 us, a dozen reads a page); a Document is used by one
@@ -133,17 +128,6 @@ class Document:
         if utf8 is not None and "text" not in self.__dict__ and marker.encode() in utf8[-chars:].lower():
             return True
         return marker in self.text[-chars:].lower()
-
-    def may_have_machine_dates(self) -> bool:
-        """Whether any element could give the scan a machine date: a ``<time>``, or an
-        itemprop naming one of the scan's microdata dates (a superset: hidden, boxed or
-        empty ones included). Without the walk over every element's attributes when the
-        page's own bytes show it has no itemprop attribute at all (the HTML parser takes
-        attribute names from the source as written, lower-casing ASCII; a character
-        reference cannot spell one): then only a ``<time>`` can give a date."""
-        if not self.source_may_contain("itemprop"):
-            return next(self.root.iter("time"), None) is not None
-        return _MAY_HAVE_MACHINE_DATES(self.root)
 
     @cached_property
     def text(self) -> str:

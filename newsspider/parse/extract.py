@@ -30,7 +30,7 @@ from newsspider.bangla import (
     to_iso,
 )
 from newsspider.bangla.dates import FUTURE_TOLERANCE
-from newsspider.parse import generic, lexbor
+from newsspider.parse import generic
 from newsspider.parse.document import Document, NotHTML
 from newsspider.parse.profiles import Profile, profile_for_host, select_profile
 
@@ -55,11 +55,6 @@ def parse_article(data: bytes | str, url: str = "", *, content_type: str | None 
     if isinstance(data, str):
         doc = Document(data, url)
     else:
-        if lexbor.may_carry_template(data):
-            try:
-                return lexbor.parse_template(data, url, content_type, tz=tz, now=now, portal_zone=portal_zone)
-            except lexbor.Fallback:
-                pass  # what the template path cannot give exactly: the lxml path
         doc = Document.from_bytes(data, url, content_type)
     return extract(doc, tz=tz, now=now, portal_zone=portal_zone)
 
@@ -219,9 +214,6 @@ class _Extraction:
         self.sources["related"] = f"profile:{self.profile.id}" if blocks else "heading"
         return generic.related_links(self.doc, block)
 
-    def images(self, container) -> list[dict]:
-        return generic.images(self.doc, container)
-
     def tags(self) -> list[str]:
         els = self._select("tags")
         if els:
@@ -257,7 +249,7 @@ class _Extraction:
             "section": self.section(headline),
             "credits": credits,
             "related": self.related(),
-            "images": self.images(container),
+            "images": generic.images(doc, container),
             "tags": self.tags(),
             "byline_parts": parts,
             "reporter": reporter,

@@ -1193,7 +1193,7 @@ def _machine_dates(doc: Document) -> dict[str, tuple[str, str]]:
             found.setdefault(field, (meta[key], f"meta:{key}"))
     if "published" in found and "updated" in found:
         return found
-    if doc.__dict__.get("_scan") is None and not doc.may_have_machine_dates():
+    if doc.__dict__.get("_scan") is None and not _may_have_machine_dates(doc):
         return found  # no <time>, no date microdata: the scan would find nothing here
     sc = scan(doc)
     if sc.microdata:
@@ -1217,6 +1217,21 @@ def _machine_dates(doc: Document) -> dict[str, tuple[str, str]]:
     return found
 
 
+# Any element the scan could take a machine date from: a <time>, or an itemprop naming
+# one of _MICRODATA_DATES (a superset: hidden, boxed or empty ones included).
+def _may_have_machine_dates(doc: Document) -> bool:
+    """``_MAY_HAVE_MACHINE_DATES``, without its walk over every element's attributes
+    when the page's own bytes show it has no itemprop attribute at all (the HTML parser
+    takes attribute names from the source as written, lower-casing ASCII; a character
+    reference cannot spell one): then only a ``<time>`` can give a date."""
+    if not doc.source_may_contain("itemprop"):
+        return next(doc.root.iter("time"), None) is not None
+    return _MAY_HAVE_MACHINE_DATES(doc.root)
+
+
+_MAY_HAVE_MACHINE_DATES = lxml.etree.XPath(
+    "boolean(//time | //*[@itemprop][contains(@itemprop, 'datePublished') or contains(@itemprop, 'dateCreated')"
+    " or contains(@itemprop, 'uploadDate') or contains(@itemprop, 'dateModified')])")
 _DATE_ATTR = re.compile(r"date|time|publish|posted|meta|updated|info", re.I)
 _DATE_HINT = re.compile(
     r"প্রকাশ|আপডেট|হালনাগাদ|জানুয়া|ফেব্রুয়া|মার্চ|এপ্রিল|মে|জুন|জুলাই|আগস্ট|আগষ্ট|সেপ্টে|অক্টো|নভে|ডিসে|"
