@@ -265,6 +265,13 @@ class IndexedFacet(Facet):
         # each of the ~120 values: a third of the facets' time on a page of 5,600 matches)
         current = urllib.parse.urlencode(urllib.parse.parse_qsl(self.request.query_string))
         origin = self.ds.absolute_url(self.request, "/")[:-1]
+        # Datasette's urls.path() without its PrefixedUrlString (each attribute read of
+        # one calls dir(str): 1.6 ms a page of ~45 values)
+        base = str(self.ds.setting("base_url"))
+
+        def prefixed(url: str) -> str:
+            return base + (url[1:] if url.startswith("/") else url)
+
         results = []
         for source_and_config, spec in specs:
             values = counts[spec["column"]]
@@ -275,7 +282,7 @@ class IndexedFacet(Facet):
             shown = []
             for value, n in ordered[:size]:
                 url, chosen = self._toggle(spec, value, qs_pairs, current)
-                path = self.ds.urls.path(url)
+                path = prefixed(url)
                 shown.append({"value": value, "label": value, "count": n,
                               "toggle_url": (origin + path if path.startswith("/") and not path.startswith("//")
                                              else self.ds.absolute_url(self.request, path)),

@@ -140,14 +140,15 @@ def marks_html(text: str | None, start: str = "«", end: str = "»") -> Markup:
     pattern = _MARKED if (start, end) == ("«", "»") else re.compile(re.escape(start) + "(.*?)" + re.escape(end), re.S)
     out, pos = [], 0
     for m in pattern.finditer(text):
-        out.append(escape(text[pos:m.start()]))
+        out.append(str(escape(text[pos:m.start()])))
         word, pos = m.group(1), m.end()
         while pos < len(text) and _is_word_char(text[pos]):
             word += text[pos]
             pos += 1
-        out.append(Markup("<mark>{}</mark>").format(word))
-    out.append(escape(text[pos:]))
-    return Markup("").join(out)
+        # (Markup.format runs string.Formatter in Python: 10 us a mark)
+        out.append("<mark>" + str(escape(word)) + "</mark>")
+    out.append(str(escape(text[pos:])))
+    return Markup("".join(out))
 
 
 def table_body_html(rows, css_class) -> Markup:
