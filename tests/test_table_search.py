@@ -322,3 +322,24 @@ def test_facet_counts_of_many_matches_are_the_counters():
             want = Counter(truth[i][name] for i in ids)
             want.pop(None, None)
             assert got[name] == dict(want), name
+
+
+def test_the_facet_index_reads_dates_without_the_covering_index(tmp_path):
+    """The dates come from the covering index articles_facets (reading the table's rows
+    was 15 s at 500,000 articles); an archive without that index still loads them."""
+    from newsspider.datasette_plugins.facetindex import FacetIndex, published_key
+
+    path = tmp_path / "archive.db"
+    write_archive(path)
+    add_articles(path, n=20)
+    con = sqlite3.connect(path)
+    want = {i: published_key(p) for i, p in con.execute("select id, published from articles")}
+    assert want[105] == -1 and want[100] == 202507011000
+    with_index = FacetIndex()
+    with_index.refresh(con)
+    con.execute("drop index articles_facets")
+    without = FacetIndex()
+    without.refresh(con)
+    con.close()
+    for index in (with_index, without):
+        assert {i: index.published[i] for i in want} == want

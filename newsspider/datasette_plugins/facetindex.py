@@ -28,6 +28,7 @@ from __future__ import annotations
 import heapq
 import json
 import re
+import sqlite3
 import threading
 from array import array
 from collections import Counter
@@ -128,8 +129,8 @@ class FacetIndex:
             top = -1 if top is None else top
             if top <= self.seq:
                 return
-            rows = conn.execute(f"SELECT id, {', '.join(names)}, seq, {_PUBLISHED} FROM search_facets f "
-                                "WHERE seq > ?", [self.seq]).fetchall()
+            rows = self._rows(conn, f"SELECT id, {', '.join(names)}, seq, {{}} FROM search_facets f "
+                              "WHERE seq > ?", [self.seq])
         else:
             # the first load (or an archive of an early v2, without seq, every time): the
             # whole table in one scan, in its own order (one statement: one snapshot)
@@ -138,8 +139,7 @@ class FacetIndex:
                 self.size = 0
                 self.published, self.unorderable = array("q"), set()
             seq = ", seq" if self.has_seq else ", 0"
-            rows = conn.execute(f"SELECT id, {', '.join(names)}{seq}, {_PUBLISHED} "
-                                "FROM search_facets f").fetchall()
+            rows = self._rows(conn, f"SELECT id, {', '.join(names)}{seq}, {{}} FROM search_facets f", [])
         top = max((r[-2] or 0 for r in rows), default=self.seq) if self.has_seq else 0
         cols = [self.columns[c] for c in names]
         if rows:
@@ -164,6 +164,15 @@ class FacetIndex:
                 published[i] = key
         self.seq = top
         self._totals = None
+
+    @staticmethod
+    def _rows(conn, sql: str, params) -> list:
+        try:
+            return conn.execute(sql.format(_PUBLISHED), params).fetchall()
+        except sqlite3.OperationalError as e:
+            if "articles_facets" not in str(e):
+                raise
+            return conn.execute(sql.format(_PUBLISHED_ANY), params).fetchall()
 
     # ------------------------------------------------------------------ ordering
     def newest(self, ids, limit: int, most: int) -> list[int] | None:
@@ -228,8 +237,12 @@ class FacetIndex:
         return out
 
 
-#: each row's published, read with its facet row (one statement: one snapshot)
-_PUBLISHED = "(SELECT published FROM articles a WHERE a.id = f.id)"
+#: each row's published, read with its facet row (one statement: one snapshot), from the
+#: covering index articles_facets (id, section, byline, published): left to itself the
+#: planner read the table's rows (500,000 articles: 15 s and 2 GB of the file mapped,
+#: against 1.1 s)
+_PUBLISHED = "(SELECT published FROM articles a INDEXED BY articles_facets WHERE a.id = f.id)"
+_PUBLISHED_ANY = "(SELECT published FROM articles a WHERE a.id = f.id)"  # an archive without it
 
 _INDEXES: dict[str, FacetIndex] = {}
 _INDEXES_LOCK = threading.Lock()
