@@ -133,7 +133,7 @@ def startup(datasette):
     async def inner():
         for name, db in datasette.databases.items():
             if name != "_internal" and await db.table_exists("articles") and await db.table_exists("articles_words"):
-                tablesearch.wrap(datasette, db)
+                tablesearch.wrap(db)
     return inner
 
 

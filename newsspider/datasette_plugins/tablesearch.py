@@ -53,7 +53,7 @@ IDS_SQL = ("select '[' || coalesce(group_concat(rowid), '') || ']' from (select 
 MOST_CANDIDATES = 2000
 
 
-def wrap(datasette, db) -> None:
+def wrap(db) -> None:
     """Give ``db`` (a Datasette Database holding ``articles`` and its word index) the
     ``execute`` described above."""
     if getattr(db.execute, "newsspider_tablesearch", False):
