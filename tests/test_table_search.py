@@ -200,8 +200,14 @@ def test_the_rows_template_writes_what_datasettes_writes():
 
     from newsspider.datasette_plugins import PLUGINS_DIR, TEMPLATES_DIR
 
+    def run(coro):  # in a thread of its own: another test may leave this one's loop running
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, coro).result()
+
     ds = Datasette([], plugins_dir=str(PLUGINS_DIR), template_dir=str(TEMPLATES_DIR))
-    asyncio.run(ds.invoke_startup())  # the plugins' prepare_jinja2_environment
+    run(ds.invoke_startup())  # the plugins' prepare_jinja2_environment
     columns = [{"name": n, "sortable": n != "body", "is_pk": n == "id", "type": "TEXT", "notnull": 0,
                 "description": "a <b> column" if n == "url" else None}
                for n in ("id", "headline", "body", "url", "_odd col")]
@@ -218,15 +224,15 @@ def test_the_rows_template_writes_what_datasettes_writes():
                "path_with_replaced_args": path_with_replaced_args}
 
     def render(name):
-        html = asyncio.run(ds.jinja_env.get_template(name).render_async(context))
+        html = run(ds.jinja_env.get_template(name).render_async(context))
         return re.sub(r">\s+<", "><", html.strip())
 
     ours, theirs = render("_table.html"), render("default:_table.html")
     assert "&lt;script&gt;" in ours and "<mark>মে</mark>" in ours and "type-integer\">7</td>" in ours
     assert ours == theirs
     empty = {**context, "display_rows": []}
-    assert (asyncio.run(ds.jinja_env.get_template("_table.html").render_async(empty)).strip()
-            == asyncio.run(ds.jinja_env.get_template("default:_table.html").render_async(empty)).strip())
+    assert (run(ds.jinja_env.get_template("_table.html").render_async(empty)).strip()
+            == run(ds.jinja_env.get_template("default:_table.html").render_async(empty)).strip())
 
 
 def test_an_archive_not_migrated_yet_still_has_its_facets(tmp_path):
