@@ -54,7 +54,7 @@ from newsspider.bangla import normalize_text
 
 from . import STATIC_MOUNT, charts, text
 from . import search as search_plugin
-from . import tablesearch
+from . import inline, tablesearch
 
 # Datasette 0.65's fallback error handler prints the exception with rich whenever rich is
 # importable, outside the except block, which rich refuses (ValueError): every error
@@ -132,7 +132,10 @@ def prepare_connection(conn):
 def startup(datasette):
     async def inner():
         for name, db in datasette.databases.items():
-            if name != "_internal" and await db.table_exists("articles") and await db.table_exists("articles_words"):
+            if name == "_internal" or db.is_memory or not await db.table_exists("articles"):
+                continue
+            inline.wrap(datasette, db)  # its schema look-ups without a thread hand-off
+            if await db.table_exists("articles_words"):
                 tablesearch.wrap(db)
     return inner
 
@@ -429,8 +432,13 @@ async def sample_archives(datasette) -> list[str]:
     for name, db in datasette.databases.items():
         if name == "_internal" or not await db.table_exists("archive_info"):
             continue
-        rows = await db.execute("SELECT value FROM archive_info WHERE key = 'portal_kind'")
-        if rows.first() and rows.first()[0] == "sample":
+        sql = "SELECT value FROM archive_info WHERE key = 'portal_kind'"
+        # a look-up by key on every page: here, not through the SQL pool, where wrapped
+        if inline.wrapped(db):
+            kind = inline.run(db, lambda conn: conn.execute(sql).fetchone())
+        else:
+            kind = (await db.execute(sql)).first()
+        if kind and kind[0] == "sample":
             names.append(name)
     return names
 

@@ -28,7 +28,7 @@ from datasette.utils import path_with_removed_args, sqlite_timelimit
 
 from newsspider import search as S
 
-from . import facetindex, tablesearch
+from . import facetindex, inline, tablesearch
 
 #: the ``_search`` of the table request being rendered (render_cell has no request)
 CURRENT_SEARCH: contextvars.ContextVar[str | None] = contextvars.ContextVar("newsspider_search", default=None)
@@ -246,7 +246,9 @@ class IndexedFacet(Facet):
         if self.table != "articles":  # search_facets is per article
             return [], [spec["name"] for _, spec in specs]
         try:
-            _n, counts = await db.execute_fn(run)
+            # counting ids the request already has is Python: here, once the index is loaded
+            small = ids is not None and facetindex.index_for(db.path).seq >= 0
+            _n, counts = await inline.inline_or_pool(db, run, small)
         except LookupError:
             # an archive from before the index's columns (Datasette opens it read-only;
             # the next crawl migrates it): counted in SQL meanwhile, a facet on a column

@@ -36,7 +36,7 @@ import re
 
 from datasette.database import Results
 
-from . import facetindex
+from . import facetindex, inline
 
 #: per request: {(database name, search): list of ids}; set by the ASGI wrapper
 REQUEST_MATCHES: contextvars.ContextVar[dict | None] = contextvars.ContextVar("newsspider_matches", default=None)
@@ -122,6 +122,8 @@ async def newest(db, ids, limit: int) -> list[int] | None:
         return None
 
     try:
-        return await db.execute_fn(run)
+        # here, not in the SQL pool, once the index is loaded: reading the rows written
+        # since is a small indexed query, the rest is Python (the GIL is held either way)
+        return await inline.inline_or_pool(db, run, small=index.seq >= 0)
     except LookupError:  # an archive without search_facets (not migrated yet)
         return None
