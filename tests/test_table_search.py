@@ -377,7 +377,8 @@ def test_schema_look_ups_run_inline_and_queries_in_the_pool(tmp_path):
         assert "headline" in columns and await db.primary_keys("articles") == ["id"]
         assert await db.fts_table("articles") == "articles_fts"
         assert (await db.execute("PRAGMA schema_version")).first()[0] > 0
-        assert (await db.execute("select sql from sqlite_master where name = :n", {"n": "articles"})).first()
+        assert (await db.execute("select sql from sqlite_master where name = :n and type=:t",
+                                 {"n": "articles", "t": "table"})).first()
         assert submitted == []
         assert (await db.execute("select count(*) from articles")).first()[0] == len(ARTICLES)
         assert len(submitted) == 1
@@ -386,4 +387,34 @@ def test_schema_look_ups_run_inline_and_queries_in_the_pool(tmp_path):
         assert len(submitted) >= 2  # the match: in the pool
 
     with ThreadPoolExecutor(1) as pool:  # a loop of its own (see the template test)
+        pool.submit(asyncio.run, main()).result()
+
+
+def test_a_readers_sql_on_sqlite_master_runs_in_the_pool(tmp_path):
+    """Only Datasette's own schema statements run inline: a reader's query that reads
+    sqlite_master (?sql=) goes to the pool under the time limit, like any other."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from datasette.app import Datasette
+
+    from newsspider.datasette_plugins import PLUGINS_DIR, TEMPLATES_DIR
+
+    path = tmp_path / "archive.db"
+    write_archive(path)
+
+    async def main():
+        ds = Datasette([str(path)], plugins_dir=str(PLUGINS_DIR), template_dir=str(TEMPLATES_DIR))
+        await ds.invoke_startup()
+        db = ds.get_database("archive")
+        submitted = []
+        submit = ds.executor.submit
+        ds.executor.submit = lambda *a, **k: submitted.append(a) or submit(*a, **k)
+        assert (await db.execute("select  sql from sqlite_master\n where name = :n and type=:t",
+                                 {"n": "articles", "t": "table"})).first()
+        assert submitted == []
+        await db.execute("select count(*) from sqlite_master where name like '%a%'")
+        assert len(submitted) == 1
+
+    with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, main()).result()

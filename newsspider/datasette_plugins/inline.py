@@ -13,20 +13,31 @@ other request.
 
 What runs inline: the functions Datasette's ``Database`` methods hand to ``execute_fn``
 (``Database.table_columns.<locals>.<lambda>`` and the like: schema look-ups by
-construction; ``Database.execute``'s own statement function is not one of them), and the
-statements of :data:`SCHEMA` given to ``execute``.
+construction, on table names as parameters; ``Database.execute``'s own statement function
+is not one of them), and exactly the statements of :data:`SCHEMA` given to ``execute``,
+under Datasette's time limit all the same.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 
 from datasette.database import Results
 from datasette.tracer import trace
+from datasette.utils import sqlite_timelimit
 
-#: the schema statements Datasette's views send through ``execute``
-SCHEMA = re.compile(r"\s*(?:select [^;]* from sqlite_master\b[^;]*|PRAGMA schema_version)\s*", re.I | re.S)
+#: the schema statements Datasette 0.65 itself sends through ``execute``, exactly (spaces
+#: folded): a reader's own SQL (``?sql=``) that merely reads ``sqlite_master`` is not one
+#: of them and runs in the pool under the time limit like any other query
+SCHEMA = frozenset(" ".join(q.split()) for q in (
+    "PRAGMA schema_version",
+    "select 1 from sqlite_master where type='table' and name=?",
+    "select name from sqlite_master where type='table'",
+    "select name from sqlite_master where type='view'",
+    "select sql from sqlite_master where name = :n and type=:t",
+    "select sql from sqlite_master where tbl_name = :n and type='index' and sql is not null",
+    "select name from sqlite_master where type in ('table', 'view') and name = ? collate nocase",
+))
 
 
 def wrap(datasette, db) -> None:
@@ -52,9 +63,11 @@ def wrap(datasette, db) -> None:
 
     async def execute(sql, params=None, truncate=False, custom_time_limit=None, page_size=None,
                       log_sql_errors=True):
-        if isinstance(sql, str) and SCHEMA.fullmatch(sql):
-            with trace("sql", database=db.name, sql=sql.strip(), params=params):
-                cursor = conn().execute(sql, params if params is not None else {})
+        if isinstance(sql, str) and " ".join(sql.split()) in SCHEMA:
+            c = conn()
+            with trace("sql", database=db.name, sql=sql.strip(), params=params), \
+                    sqlite_timelimit(c, datasette.sql_time_limit_ms):
+                cursor = c.execute(sql, params if params is not None else {})
                 return Results(cursor.fetchall(), False, cursor.description)
         return await original_execute(sql, params, truncate=truncate, custom_time_limit=custom_time_limit,
                                       page_size=page_size, log_sql_errors=log_sql_errors)
