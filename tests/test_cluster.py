@@ -316,7 +316,9 @@ def test_three_workers_together_keep_the_portals_delay_and_concurrency(fresh_red
     requests open at once, and requests arrived about 0.25 s apart (each crawler alone
     would keep that, and the three together send three times the rate)."""
     delay = 0.25
-    with serve(SamplePortal(articles=10), public_url=PUBLIC) as server:
+    # 30 articles: enough requests (~12 s of them at this delay) that a crawler starting
+    # last, on a loaded machine, still finds some left (with 10 one once found none)
+    with serve(SamplePortal(articles=30), public_url=PUBLIC) as server:
         server.latency = 0.3  # each request open long enough for overlaps to show
         archive = tmp_path / "polite.db"
         with LocalCluster(fresh_redis.url, archive, server.base_url + "/", logs=tmp_path / "logs",
