@@ -50,6 +50,31 @@ def add_articles(path, first: int = 100, n: int = 140) -> None:
     db.conn.close()
 
 
+def in_a_loop_of_its_own(coro):
+    """``asyncio.run(coro)`` in a thread of its own: another test of the suite may leave
+    this thread's event loop running, and asyncio.run refuses to start inside it."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+async def counted_datasette(path):
+    """An in-process Datasette with the archive's plugins on ``path``, started, and the
+    list its SQL thread pool's hand-offs are appended to: (ds, db, submitted)."""
+    from datasette.app import Datasette
+
+    from newsspider.datasette_plugins import PLUGINS_DIR, TEMPLATES_DIR
+
+    ds = Datasette([str(path)], plugins_dir=str(PLUGINS_DIR), template_dir=str(TEMPLATES_DIR))
+    await ds.invoke_startup()
+    submitted = []
+    submit = ds.executor.submit
+    ds.executor.submit = lambda *a, **k: submitted.append(a) or submit(*a, **k)
+    return ds, ds.get_database("archive"), submitted
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     path = tmp_path_factory.mktemp("tablesearch") / "archive.db"
@@ -191,7 +216,6 @@ def test_newest_keeps_every_tie_and_gives_up_on_too_many():
 def test_the_rows_template_writes_what_datasettes_writes():
     """``templates/_table.html`` writes its rows in Python (text.table_body_html): the same
     markup as Datasette's own ``_table.html``, whitespace between tags aside."""
-    import asyncio
 
     from datasette.app import Datasette
     from datasette.utils import path_with_replaced_args
@@ -200,12 +224,7 @@ def test_the_rows_template_writes_what_datasettes_writes():
 
     from newsspider.datasette_plugins import PLUGINS_DIR, TEMPLATES_DIR
 
-    def run(coro):  # in a thread of its own: another test may leave this one's loop running
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(1) as pool:
-            return pool.submit(asyncio.run, coro).result()
-
+    run = in_a_loop_of_its_own
     ds = Datasette([], plugins_dir=str(PLUGINS_DIR), template_dir=str(TEMPLATES_DIR))
     run(ds.invoke_startup())  # the plugins' prepare_jinja2_environment
     columns = [{"name": n, "sortable": n != "body", "is_pk": n == "id", "type": "TEXT", "notnull": 0,
@@ -356,23 +375,11 @@ def test_schema_look_ups_run_inline_and_queries_in_the_pool(tmp_path):
     on the event loop's thread (each hand-off to the SQL threads cost ~0.4 ms of CPU, 25 of
     them a table page); every query, the searches and counts included, still goes to the
     pool, so a slow one holds no other request."""
-    import asyncio
-    from concurrent.futures import ThreadPoolExecutor
-
-    from datasette.app import Datasette
-
-    from newsspider.datasette_plugins import PLUGINS_DIR, TEMPLATES_DIR
-
     path = tmp_path / "archive.db"
     write_archive(path)
 
     async def main():
-        ds = Datasette([str(path)], plugins_dir=str(PLUGINS_DIR), template_dir=str(TEMPLATES_DIR))
-        await ds.invoke_startup()
-        db = ds.get_database("archive")
-        submitted = []
-        submit = ds.executor.submit
-        ds.executor.submit = lambda *a, **k: submitted.append(a) or submit(*a, **k)
+        ds, db, submitted = await counted_datasette(path)
         columns = await db.table_columns("articles")
         assert "headline" in columns and await db.primary_keys("articles") == ["id"]
         assert await db.fts_table("articles") == "articles_fts"
@@ -386,35 +393,21 @@ def test_schema_look_ups_run_inline_and_queries_in_the_pool(tmp_path):
         assert r.status_code == 200 and r.json()["filtered_table_rows_count"] == 4
         assert len(submitted) >= 2  # the match: in the pool
 
-    with ThreadPoolExecutor(1) as pool:  # a loop of its own (see the template test)
-        pool.submit(asyncio.run, main()).result()
+    in_a_loop_of_its_own(main())
 
 
 def test_a_readers_sql_on_sqlite_master_runs_in_the_pool(tmp_path):
     """Only Datasette's own schema statements run inline: a reader's query that reads
     sqlite_master (?sql=) goes to the pool under the time limit, like any other."""
-    import asyncio
-    from concurrent.futures import ThreadPoolExecutor
-
-    from datasette.app import Datasette
-
-    from newsspider.datasette_plugins import PLUGINS_DIR, TEMPLATES_DIR
-
     path = tmp_path / "archive.db"
     write_archive(path)
 
     async def main():
-        ds = Datasette([str(path)], plugins_dir=str(PLUGINS_DIR), template_dir=str(TEMPLATES_DIR))
-        await ds.invoke_startup()
-        db = ds.get_database("archive")
-        submitted = []
-        submit = ds.executor.submit
-        ds.executor.submit = lambda *a, **k: submitted.append(a) or submit(*a, **k)
+        ds, db, submitted = await counted_datasette(path)
         assert (await db.execute("select  sql from sqlite_master\n where name = :n and type=:t",
                                  {"n": "articles", "t": "table"})).first()
         assert submitted == []
         await db.execute("select count(*) from sqlite_master where name like '%a%'")
         assert len(submitted) == 1
 
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, main()).result()
+    in_a_loop_of_its_own(main())
