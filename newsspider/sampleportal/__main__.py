@@ -16,6 +16,14 @@ def _portal(args) -> SamplePortal:
 
 
 def cmd_serve(args) -> int:
+    # the handlers first: whoever reads the "serving" line may stop the server at once
+    stop = threading.Event()
+
+    def _stop(signum, frame):
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     if args.portals:
         from newsspider.portals import RegistryError, SAMPLE_FILE, load
 
@@ -34,13 +42,6 @@ def cmd_serve(args) -> int:
         portal = _portal(args)
         srv = serve(portal, args.host, args.port, access_log=args.access_log)
         print(f"serving {srv.base_url}/ ({portal.articles} articles)", flush=True)
-    stop = threading.Event()
-
-    def _stop(signum, frame):
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
     try:
         while not stop.wait(0.5):
             pass
