@@ -349,10 +349,14 @@ def crawl_stats(archive: Path) -> dict:
         conn.close()
 
 
+CRAWL_SETTINGS: dict = {}  # --set
+
+
 def full_crawl(portal: Portal, archive: Path, tag: str, profile: bool = False) -> dict:
     # no run budget: the benchmark crawls 20,000 articles in one run (22,146 requests)
     cmd = crawl_command(portal.base_url, archive.resolve(),
-                        settings={"LOG_ROTATING_FILE": "", "RUN_MAX_REQUESTS": "0", "RUN_MAX_SECONDS": "0"})
+                        settings={"LOG_ROTATING_FILE": "", "RUN_MAX_REQUESTS": "0", "RUN_MAX_SECONDS": "0",
+                                  **CRAWL_SETTINGS})
     if profile:
         cmd = [shutil.which("py-spy", path=str(Path(PY).parent)) or "py-spy", "record", "--subprocesses",
                "-r", "100", "-f", "raw", "-o", str(OUT / f"crawl-{tag}.pyspy.txt"), "--", *cmd]
@@ -364,6 +368,8 @@ def full_crawl(portal: Portal, archive: Path, tag: str, profile: bool = False) -
     r["pages"] = stats.get("downloader/response_count", 0)
     r["elapsed_s"] = stats.get("elapsed_time_seconds") or r["wall_s"]
     r["items"] = stats.get("item_scraped_count", 0)
+    # the crawl's thread alone (Scrapy's reactor), recorded by the store at the end
+    r["thread_cpu_s"] = stats.get("newsspider/cpu_thread_s")
     r["pages_per_s"] = r["pages"] / r["elapsed_s"] if r["elapsed_s"] else 0
     if r["returncode"] != 0:
         log(f"crawl {tag} exited {r['returncode']}: see {WORK / f'crawl-{tag}.log'}")
@@ -699,8 +705,11 @@ def main(argv=None) -> int:
     ap.add_argument("--callgrind", action="store_true",
                     help="only the parse ratios as callgrind instruction counts (template: 20 pages x 3, "
                          "real page x 10; needs valgrind; a few minutes)")
+    ap.add_argument("--set", action="append", default=[], metavar="SETTING=VALUE",
+                    help="a Scrapy setting for the full crawls (e.g. ARCHIVE_WRITER=inline), repeatable")
     ap.add_argument("--parse-loop", nargs=3, metavar=("PAGES", "MODE", "N"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    CRAWL_SETTINGS.update(dict(kv.split("=", 1) for kv in args.set))
     if args.parse_loop:
         which, mode, count = args.parse_loop
         parse_loop(which, mode, int(count))
@@ -747,6 +756,9 @@ def main(argv=None) -> int:
         figures["crawl_throughput_ratio"] = full["pages_per_s"] / bare["pages_per_s"] if bare["pages_per_s"] else None
         figures["crawl_cpu_per_page_ratio"] = ((full["cpu_s"] / max(full["pages"], 1)) /
                                                (bare["cpu_s"] / max(bare["pages"], 1)))
+        if full.get("thread_cpu_s"):
+            figures["crawl_thread_cpu_per_page_ratio"] = ((full["thread_cpu_s"] / max(full["pages"], 1)) /
+                                                          (bare["cpu_s"] / max(bare["pages"], 1)))
         return {"bare": bare, "bare_runs": [bare_a, bare_b], "full": full}
 
     def profile_crawl(portal) -> None:
@@ -844,6 +856,10 @@ def table(res: dict) -> str:
         row("2. crawler CPU per page, full / bare", "", f.get("crawl_cpu_per_page_ratio"), "{:.2f}x",
             f"{fu['cpu_s'] / max(fu['pages'], 1) * 1e3:.1f} vs {b['cpu_s'] / max(b['pages'], 1) * 1e3:.1f} ms; "
             f"server CPU {fu['server_cpu_s'] / fu['elapsed_s']:.0%} / {b['server_cpu_s'] / b['elapsed_s']:.0%} of a core")
+        if f.get("crawl_thread_cpu_per_page_ratio"):
+            row("2. crawl's thread CPU per page / bare", "", f.get("crawl_thread_cpu_per_page_ratio"), "{:.2f}x",
+                f"{fu['thread_cpu_s'] / max(fu['pages'], 1) * 1e3:.1f} ms (Scrapy's reactor thread: what bounds "
+                f"its pages/s when the rest has a core)")
     if c and lg:
         row(f"3. peak RSS, {n['articles']} articles", "", f.get("memory_peak_mb"), "{:.0f} MB")
         row(f"3. peak RSS, {n['articles_large']} articles", "memory_peak_large_mb", f.get("memory_peak_large_mb"),

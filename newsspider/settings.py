@@ -149,10 +149,12 @@ PARSE_WORKER = False
 # Requests queued on disk (the crawl command's JOBDIR) as Scrapy queues them, with a
 # cheaper look-up of their callbacks' names (newsspider/squeues.py).
 SCHEDULER_DISK_QUEUE = "newsspider.squeues.PickleLifoDiskQueue"
-# True: the store writes in a thread of its own (SQLite's FTS5 tokenizers and zlib run
-# without the GIL, on another core), batches in order, at most this many waiting. Off by
-# default for the same measurement as PARSE_WORKER: no pages/s gained on two cores.
-ARCHIVE_WRITER_THREAD = False
+# Where the archive is written (pipelines/store.py, StorePipeline): "process", a child
+# process that owns the SQLite connection (pipelines/writer.py), so SQLite's FTS5
+# tokenizers and zlib run on another core while the crawl fetches and parses; "thread",
+# a thread of the crawl's process (it competes for the GIL at every statement, and gained
+# no pages/s); "inline". Batches in order in every mode, at most this many waiting.
+ARCHIVE_WRITER = "process"
 ARCHIVE_MAX_BATCHES_IN_FLIGHT = 4
 ITEM_PIPELINES = {
     "pipelines.normalize.NormalizePipeline": 100,

@@ -691,16 +691,33 @@ def portal_kind(base_url: str, entry, settings) -> str:
     return "sample" if sample and fold(base_url) == fold(sample) else "real"
 
 
+def _record_cpu(stats) -> None:
+    """The run's CPU seconds so far: the crawl's thread (Scrapy's reactor: what bounds its
+    pages/s), and its whole process, threads and waited-for children apart."""
+    import resource
+
+    for key, who in (("thread", getattr(resource, "RUSAGE_THREAD", None)), ("process", resource.RUSAGE_SELF)):
+        if who is not None:
+            r = resource.getrusage(who)
+            stats.set_value(f"newsspider/cpu_{key}_s", round(r.ru_utime + r.ru_stime, 3))
+
+
 class StorePipeline:
     """Item pipeline around ``Archive``: batches items, records the run and its stats.
 
-    The archive is written by a thread of its own (``ARCHIVE_WRITER_THREAD``, on by
-    default), which owns the SQLite connection: a batch is handed to it and the crawl goes
-    on fetching and parsing while SQLite (the FTS5 tokenizers, most of a write's time) and
-    zlib run without the GIL, on the other core. Batches are written one at a time in the
-    order they were handed over, so the archive is the same as when written inline; at most
-    ``ARCHIVE_MAX_BATCHES_IN_FLIGHT`` wait (memory stays bounded), and the run is recorded
-    only once every batch is written."""
+    Where the archive is written is ``ARCHIVE_WRITER``:
+
+    - ``"process"`` (the default): ``pipelines.writer.ArchiveProcess``, an ``Archive`` in
+      a child process that owns the SQLite connection. SQLite (the FTS5 tokenizers, most
+      of a write's time) and zlib run on the other core while the crawl goes on fetching
+      and parsing; the crawl's thread only pickles each batch.
+    - ``"thread"``: the same in a thread of the crawl's process (it competes for the GIL
+      at every statement; kept for comparison).
+    - ``"inline"``: in the crawl's thread.
+
+    Batches are written one at a time in the order they were handed over, so the archive
+    is the same in every mode; at most ``ARCHIVE_MAX_BATCHES_IN_FLIGHT`` wait (memory
+    stays bounded), and the run is recorded only once every batch is written."""
 
     def __init__(self, crawler):
         s = crawler.settings
@@ -712,18 +729,29 @@ class StorePipeline:
         self.schedule = tuple(tuple(x) for x in (s.getlist("REVISIT_SCHEDULE") or DEFAULT_REVISIT_SCHEDULE))
         self.max_response_bytes = s.getint("RESPONSE_STORE_MAX_BYTES", 0)
         self.max_run_bytes = s.getint("RUN_STORE_MAX_BYTES", 0)
-        self.threaded = s.getbool("ARCHIVE_WRITER_THREAD", True)
+        self.mode = (s.get("ARCHIVE_WRITER") or "process").strip().lower()
+        if self.mode not in ("process", "thread", "inline"):
+            raise ValueError(f"ARCHIVE_WRITER must be process, thread or inline, not {self.mode!r}")
+        self.log_level = logging.getLevelName(s.get("LOG_LEVEL", "DEBUG"))
         self.max_in_flight = max(1, s.getint("ARCHIVE_MAX_BATCHES_IN_FLIGHT", 4))
         self.archive: Archive | None = None
         self.pending: list = []
-        self.writer = None          # the writer thread (a one-thread executor), when threaded
+        self.writer = None          # the writer thread (a one-thread executor), mode "thread"
+        self.process = None         # the writer process (pipelines.writer.ArchiveProcess), mode "process"
         self.in_flight: list = []   # [(future, number of items)], oldest first
 
-    def _call(self, fn, *args, **kwargs):
-        """``fn`` on the writer thread (after the batches handed over before), its result."""
+    def _call(self, name: str, *args, **kwargs):
+        """``archive.name(*args, **kwargs)`` where the archive is written (after the batches
+        handed over before), its result."""
+        if self.process is not None:
+            return self.process.call(name, *args, **kwargs)
+        fn = getattr(self.archive, name)
         if self.writer is None:
             return fn(*args, **kwargs)
         return self.writer.submit(fn, *args, **kwargs).result()
+
+    def _result(self, future):
+        return self.process.result(future) if self.process is not None else future.result()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -753,13 +781,20 @@ class StorePipeline:
 
     def open_spider(self, spider=None):
         spider = spider or self.crawler.spider
-        if self.threaded:
+        options = dict(retry_base=self.retry_base, max_permanent_attempts=self.max_attempts,
+                       schedule=self.schedule, max_response_bytes=self.max_response_bytes,
+                       max_run_bytes=self.max_run_bytes)
+        if self.mode == "process":
+            from pipelines.writer import ArchiveProcess
+
+            self.archive = self.process = ArchiveProcess(self.path, log_level=self.log_level, **options)
+        elif self.mode == "thread":
             from concurrent.futures import ThreadPoolExecutor
 
             self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-writer")
-        self.archive = self._call(Archive, self.path, retry_base=self.retry_base,
-                                  max_permanent_attempts=self.max_attempts, schedule=self.schedule,
-                                  max_response_bytes=self.max_response_bytes, max_run_bytes=self.max_run_bytes)
+            self.archive = self.writer.submit(Archive, self.path, **options).result()
+        else:
+            self.archive = Archive(self.path, **options)
         args = {k: v for k, v in vars(spider).items()
                 if k in getattr(spider, "argument_names", ()) and v is not None}
         base_url = getattr(spider, "base_url", None)
@@ -772,11 +807,11 @@ class StorePipeline:
                 entry = portals.for_settings(settings).for_url(base_url)
             name = (getattr(spider, "portal_name", None) or (entry.name if entry else None)
                     or portal_named(self.path, base_url))
-            self._call(self.archive.claim_portal, base_url, portal_kind(base_url, entry, settings), name,
+            self._call("claim_portal", base_url, portal_kind(base_url, entry, settings), name,
                        title=entry.title if entry else None,
                        timezone=entry.timezone if entry else getattr(spider, "tz", None),
                        language=entry.language if entry else None)
-        run_id = self._call(self.archive.start_run, spider.name, args)
+        run_id = self._call("start_run", spider.name, args)
         self.crawler.stats.set_value("newsspider/run_id", run_id)
         log.info("archive %s, run %d", self.path, run_id)
 
@@ -795,7 +830,11 @@ class StorePipeline:
         if self.archive is None or not items:
             self._collect()
             return
-        if self.writer is None:
+        if self.process is not None:
+            self.in_flight.append((self.process.submit("write", items), len(items)))
+        elif self.writer is not None:
+            self.in_flight.append((self.writer.submit(self._write, items), len(items)))
+        else:
             try:
                 counts = self._write(items)
             except Exception as exc:
@@ -803,19 +842,20 @@ class StorePipeline:
                 return
             self._counts(counts)
             return
-        self.in_flight.append((self.writer.submit(self._write, items), len(items)))
         self._collect()
 
     def _collect(self, wait: bool = False) -> None:
         """Take in the batches written (their counts, or their error), oldest first; wait
         for the oldest while too many are in flight, or for all with ``wait``."""
+        if self.process is not None:
+            self.process.poll()
         while self.in_flight:
             future, n = self.in_flight[0]
             if not (wait or len(self.in_flight) > self.max_in_flight or future.done()):
                 return
             self.in_flight.pop(0)
             try:
-                counts = future.result()
+                counts = self._result(future)
             except Exception as exc:
                 self._write_failed(n, exc)
                 continue
@@ -846,20 +886,24 @@ class StorePipeline:
         self.flush()
         self._collect(wait=True)
         stats = self.crawler.stats
+        _record_cpu(stats)
         from newsspider.runstatus import exit_status
 
         code = exit_status(stats.get_stats(), self.crawler.settings)
         stats.set_value("newsspider/exit_status", code)
         try:
-            self._call(self.archive.finish_run, stats.get_stats(), reason, code)
+            self._call("finish_run", stats.get_stats(), reason, code)
         except Exception as exc:
             stats.inc_value("newsspider/archive_errors")
             log.error("could not record the run in the archive %s: %s", self.path, exc)
         finally:
             try:
-                self._call(self.archive.close)
+                self._call("close")
             finally:
                 self.archive = None
                 if self.writer is not None:
                     self.writer.shutdown(wait=True)
                     self.writer = None
+                if self.process is not None:
+                    self.process.close()
+                    self.process = None

@@ -45,7 +45,8 @@ TIME_COLUMNS = {
 HEADER_COLUMNS = {("responses", "headers"), ("fetches", "headers")}
 # Scrapy's stats that are times, durations, memory or log counts; the rest is kept
 STATS_DROPPED = ("time", "elapsed", "memusage", "log_count/", "scheduler/", "downloader/response_bytes",
-                 "downloader/request_bytes", "response_received_count", "httpcompression/", "newsspider/progress")
+                 "downloader/request_bytes", "response_received_count", "httpcompression/", "newsspider/progress",
+                 "newsspider/cpu_")
 
 
 CONTENT_STATS_DROPPED = ("newsspider/requested/", "newsspider/response_bytes_stored", "request_depth_max",

@@ -71,9 +71,10 @@ def test_archive_is_what_main_wrote(tmp_path):
     want = None if record else json.loads(GOLDEN.read_text())
     strict = _sequence(tmp_path, "strict", MAINS_SCHEDULING)
     got_strict = dump(strict, None if record else _columns(want["strict"]))
-    # the project's settings with its two options for more cores on (the parse worker and
-    # the writer thread, off by default): the same contents
-    project = _sequence(tmp_path, "project", {"PARSE_WORKER": "True", "ARCHIVE_WRITER_THREAD": "True"})
+    # (strict: main's scheduling with the project's default writer, a process of its own:
+    # every row as main wrote it.) The project's settings with the parse worker and the
+    # writer thread (both off by default): the same contents
+    project = _sequence(tmp_path, "project", {"PARSE_WORKER": "True", "ARCHIVE_WRITER": "thread"})
     got_content = content_dump(project, None if record else _columns(want["strict"]))
     if record:
         GOLDEN.write_text(json.dumps({"strict": got_strict, "content": got_content}, indent=0, sort_keys=True) + "\n")
