@@ -32,6 +32,14 @@ NEVER = re.compile(
 )
 
 
+def _thread_cpu() -> float:
+    """CPU seconds of this thread (Scrapy's reactor), as the project's store records them."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_THREAD)
+    return round(r.ru_utime + r.ru_stime, 3)
+
+
 class BareSpider(scrapy.Spider):
     name = "bare"
 
@@ -46,12 +54,17 @@ class BareSpider(scrapy.Spider):
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.closed_write_stats, signal=signals.spider_closed)
+        crawler.signals.connect(spider.opened, signal=signals.spider_opened)
         return spider
+
+    def opened(self, spider):
+        self.crawler.stats.set_value("newsspider/cpu_thread_open_s", _thread_cpu())
 
     def closed_write_stats(self, spider, reason):
         if self.stats_out:
             stats = dict(self.crawler.stats.get_stats())
             start = stats.get("start_time")
+            stats["newsspider/cpu_thread_s"] = _thread_cpu()
             if start is not None:  # CoreStats sets elapsed_time_seconds after this handler
                 stats["elapsed_time_seconds"] = (datetime.now(timezone.utc) - start).total_seconds()
             with open(self.stats_out, "w") as f:

@@ -128,9 +128,27 @@ class UrlPolicy:
         self.allowed = {(self.scheme, port)}
         if port == DEFAULT_PORTS[self.scheme]:
             self.allowed |= {(s, p) for s, p in DEFAULT_PORTS.items()}
+        # The verdicts on the last URLs asked about, by their exact text: a portal links
+        # the same pages from page after page (its latest news on every article), and a
+        # verdict depends on the text alone. Bounded: emptied when full.
+        self._verdicts: dict[str, str | None] = {}
+
+    REMEMBERED = 4096
 
     def refusal(self, url: str) -> str | None:
         """None when ``url`` may be fetched, else why not (one short phrase)."""
+        try:
+            return self._verdicts[url]
+        except (KeyError, TypeError):  # TypeError: not a string; the check says so
+            pass
+        verdict = self._refusal(url)
+        if isinstance(url, str):
+            if len(self._verdicts) >= self.REMEMBERED:
+                self._verdicts.clear()
+            self._verdicts[url] = verdict
+        return verdict
+
+    def _refusal(self, url: str) -> str | None:
         try:
             parts = urlsplit(as_requested(url))
             port = parts.port

@@ -691,15 +691,16 @@ def portal_kind(base_url: str, entry, settings) -> str:
     return "sample" if sample and fold(base_url) == fold(sample) else "real"
 
 
-def _record_cpu(stats) -> None:
+def _record_cpu(stats, when: str = "") -> None:
     """The run's CPU seconds so far: the crawl's thread (Scrapy's reactor: what bounds its
-    pages/s), and its whole process, threads and waited-for children apart."""
+    pages/s), and its whole process, threads and waited-for children apart. ``when``:
+    "_open" at the spider's opening (start-up is what comes before)."""
     import resource
 
     for key, who in (("thread", getattr(resource, "RUSAGE_THREAD", None)), ("process", resource.RUSAGE_SELF)):
         if who is not None:
             r = resource.getrusage(who)
-            stats.set_value(f"newsspider/cpu_{key}_s", round(r.ru_utime + r.ru_stime, 3))
+            stats.set_value(f"newsspider/cpu_{key}{when}_s", round(r.ru_utime + r.ru_stime, 3))
 
 
 class StorePipeline:
@@ -781,6 +782,7 @@ class StorePipeline:
 
     def open_spider(self, spider=None):
         spider = spider or self.crawler.spider
+        _record_cpu(self.crawler.stats, "_open")
         options = dict(retry_base=self.retry_base, max_permanent_attempts=self.max_attempts,
                        schedule=self.schedule, max_response_bytes=self.max_response_bytes,
                        max_run_bytes=self.max_run_bytes)

@@ -55,7 +55,7 @@ def rows(archive, sql, params=()):
 
 # --------------------------------------------------------------------------- the policy
 
-@pytest.mark.parametrize("url, allowed", [
+POLICY_CASES = [
     ("http://portal.test/news/1/", True),
     ("http://www.portal.test/news/1/", True),
     ("http://PORTAL.TEST./news/1/", True),
@@ -80,9 +80,28 @@ def rows(archive, sql, params=()):
     ("http://[::1]/", False),
     ("http://portal.test:99999/", False),
     ("//portal.test/news/1/", False),                    # not absolute: joined first by the caller
-])
+]
+
+
+@pytest.mark.parametrize("url, allowed", POLICY_CASES)
 def test_one_policy_decides_on_the_url_as_scrapy_requests_it(url, allowed):
     assert UrlPolicy("http://portal.test/").allows(url) is allowed, UrlPolicy("http://portal.test/").refusal(url)
+
+
+def test_the_policys_remembered_verdicts_are_its_verdicts():
+    """The policy remembers its last verdicts by the URL's exact text (issue 17): asked
+    again, in any order, past its bound, it answers what a fresh policy answers."""
+    import random
+
+    urls = [u for u, _ in POLICY_CASES]
+    rng = random.Random(17)
+    urls += ["".join(rng.choice("hH:/\\@.%2fportal.test10:8080?#") for _ in range(rng.randint(0, 30)))
+             for _ in range(400)]
+    policy = UrlPolicy("http://portal.test/")
+    policy.REMEMBERED = 50  # emptied several times below
+    for url in urls * 3 + rng.sample(urls, len(urls)):
+        assert policy.refusal(url) == UrlPolicy("http://portal.test/")._refusal(url), url
+    assert len(policy._verdicts) <= 50
 
 
 def test_a_portal_on_a_non_default_port_allows_only_that_port_and_scheme():
@@ -668,3 +687,27 @@ def test_no_remote_control_endpoint_listens_during_a_crawl(tmp_path):
         finally:
             proc.kill()
             proc.wait()
+
+
+def test_the_spiders_remembered_article_url_verdicts_are_its_verdicts():
+    """``PortalSpider._is_article_url`` remembers its last verdicts (issue 17): asked
+    again, in any order, past its bound, it answers what the check answers."""
+    import random
+
+    from scrapy.utils.test import get_crawler
+
+    from newsspider.spiders.portal import PortalSpider
+
+    crawler = get_crawler(PortalSpider, {"ARCHIVE_PATH": "", "PORTAL_URL": "https://usbanglanews.com/"})
+    spider = PortalSpider.from_crawler(crawler)
+    rng = random.Random(17)
+    paths = ["/news/1/", "/news/123456/", "/", "/category/bangladesh/", "/tag/x/", "/2024/05/01/slug/",
+             "/?p=5", "/page/2/", "/a.jpg", "/international/page/3/", "/archives/99", "/feed/"]
+    urls = [f"https://usbanglanews.com{p}" for p in paths]
+    urls += ["https://usbanglanews.com/" + "".join(rng.choice("newscategory/0123456789-?p=&.") for _ in range(20))
+             for _ in range(5000)]  # more than the 4,096 remembered: emptied on the way
+    verdicts = {u: spider._looks_like_article_url(u) for u in urls}
+    assert set(verdicts.values()) == {True, False} and len(verdicts) > 4096
+    for url in urls + rng.sample(urls, len(urls)) + urls[:50] * 3:
+        assert spider._is_article_url(url) is verdicts[url], url
+    assert len(spider._article_url_verdicts) <= 4096

@@ -36,6 +36,7 @@ date shows to be older, and stops following a section back once a whole page is 
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
@@ -81,7 +82,8 @@ NEVER_PATHS = re.compile(
     re.I,
 )
 # One key per article however it is linked; the URL policy decides what may be fetched.
-canonical_key = fold
+# Remembered for the last links folded: a portal links the same pages from page after page.
+canonical_key = functools.lru_cache(maxsize=4096)(fold)
 
 
 def _parse_since(value: str) -> datetime:
@@ -365,7 +367,7 @@ class PortalSpider(scrapy.Spider):
             if self._is_article_url(loc):
                 lastmod = (entry.get("lastmod") or "").strip() or None
                 if self.since and lastmod and _before(lastmod, self.since):
-                    self.too_old.add(fold(loc))  # not fetched, whichever channel links it
+                    self.too_old.add(canonical_key(loc))  # not fetched, whichever channel links it
                     self.crawler.stats.inc_value("newsspider/skipped/before_since")
                     continue
                 articles.append(loc)
@@ -427,11 +429,11 @@ class PortalSpider(scrapy.Spider):
         page = response.meta.get("page", 1)
         if self.since:
             dated = teaser_dates(response, articles, self.tz)
-            old = [u for u in articles if dated.get(fold(u)) and _before(dated[fold(u)], self.since)]
+            old = [u for u in articles if dated.get(canonical_key(u)) and _before(dated[canonical_key(u)], self.since)]
             self.crawler.stats.inc_value("newsspider/skipped/before_since", len(old))
-            self.too_old.update(fold(u) for u in old)
-            newer = [u for u in articles if dated.get(fold(u)) and fold(u) not in self.too_old]
-            articles = [u for u in articles if fold(u) not in self.too_old]
+            self.too_old.update(canonical_key(u) for u in old)
+            newer = [u for u in articles if dated.get(canonical_key(u)) and canonical_key(u) not in self.too_old]
+            articles = [u for u in articles if canonical_key(u) not in self.too_old]
             if old and not newer and response.meta.get("source") != "home":
                 # every dated teaser is older than `since`: so are the section's older
                 # pages (undated links, a sidebar's "latest", do not keep it going)
@@ -493,7 +495,7 @@ class PortalSpider(scrapy.Spider):
             if not (self.policy.allows(url) and self._is_article_url(url)):
                 continue
             title = " ".join(" ".join(a.xpath(".//text()").getall()).split())
-            entry = placements.setdefault(fold(url), {"url": clean_url(url), "title": ""})
+            entry = placements.setdefault(canonical_key(url), {"url": clean_url(url), "title": ""})
             if not entry["title"] and title:
                 entry["title"] = title
         self.crawler.stats.inc_value("newsspider/front_pages")
@@ -557,7 +559,7 @@ class PortalSpider(scrapy.Spider):
             related = [r["url"] for r in fields["related"] if self._allowed(r["url"], "related")]
             related = [u for u in related if self._is_article_url(u)]
             if depth > self.related_max_depth:
-                if any(fold(u) not in self.seen for u in related):
+                if any(canonical_key(u) not in self.seen for u in related):
                     self.crawler.stats.inc_value("newsspider/limits/related_depth")
                 return
             for request in self._article_requests(related, source="related", related_depth=depth):
@@ -705,6 +707,18 @@ class PortalSpider(scrapy.Spider):
         return False
 
     def _is_article_url(self, url: str) -> bool:
+        """Does ``url`` look like an article's (its path and query, by the profiles and the
+        usual article paths)? Remembered for the last URLs asked about, as the policy's
+        verdicts are: a portal links the same articles from page after page."""
+        verdicts = self.__dict__.setdefault("_article_url_verdicts", {})
+        verdict = verdicts.get(url)
+        if verdict is None:
+            if len(verdicts) >= 4096:
+                verdicts.clear()
+            verdict = verdicts[url] = self._looks_like_article_url(url)
+        return verdict
+
+    def _looks_like_article_url(self, url: str) -> bool:
         parts = urlsplit(url)
         path = parts.path or "/"
         if NEVER_PATHS.search(path) or path == "/":
@@ -737,10 +751,10 @@ def teaser_dates(response, articles: list[str], tz: str) -> dict[str, str]:
     article (a teaser: link, headline, date)."""
     from newsspider.bangla.dates import parse_date, parse_iso
 
-    wanted = {fold(u) for u in articles}
+    wanted = {canonical_key(u) for u in articles}
     out: dict[str, str] = {}
     for a in response.xpath("//a[@href]"):
-        key = fold(response.urljoin(a.attrib["href"].strip()))
+        key = canonical_key(response.urljoin(a.attrib["href"].strip()))
         if key not in wanted or key in out:
             continue
         block = a

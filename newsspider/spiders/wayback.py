@@ -51,6 +51,7 @@ class WaybackSpider(scrapy.Spider):
 
     # the portal spider's tests of article and section paths
     _is_article_url = PortalSpider._is_article_url
+    _looks_like_article_url = PortalSpider._looks_like_article_url
     _is_section_url = PortalSpider._is_section_url
 
     @classmethod
