@@ -371,6 +371,7 @@ def full_crawl(portal: Portal, archive: Path, tag: str, profile: bool = False) -
     # the crawl's thread alone (Scrapy's reactor), recorded by the store at the end
     r["thread_cpu_s"] = stats.get("newsspider/cpu_thread_s")
     r["thread_cpu_run_s"] = _run_cpu(stats)
+    r["writer_cpu_s"] = stats.get("newsspider/cpu_writer_s")
     r["pages_per_s"] = r["pages"] / r["elapsed_s"] if r["elapsed_s"] else 0
     if r["returncode"] != 0:
         log(f"crawl {tag} exited {r['returncode']}: see {WORK / f'crawl-{tag}.log'}")
@@ -871,7 +872,9 @@ def table(res: dict) -> str:
             row("2. reactor thread's CPU per page, full / bare", "", f.get("crawl_thread_cpu_per_page_ratio"),
                 "{:.2f}x", f"{fu['thread_cpu_run_s'] / max(fu['pages'], 1) * 1e3:.2f} vs "
                 f"{b['thread_cpu_run_s'] / max(b['pages'], 1) * 1e3:.2f} ms, spider open to close (what bounds "
-                f"pages/s while the rest has a core)")
+                f"pages/s while the rest has a core)" + (
+                    f"; writer process {fu['writer_cpu_s'] / max(fu['pages'], 1) * 1e3:.2f} ms"
+                    if fu.get("writer_cpu_s") else ""))
     if c and lg:
         row(f"3. peak RSS, {n['articles']} articles", "", f.get("memory_peak_mb"), "{:.0f} MB")
         row(f"3. peak RSS, {n['articles_large']} articles", "memory_peak_large_mb", f.get("memory_peak_large_mb"),

@@ -139,21 +139,19 @@ CONCURRENT_ITEMS = 1
 # source each time (6% of a local crawl's CPU). tests/test_spider_callbacks.py makes the
 # same check once, on every callback of the project's spiders.
 WARN_ON_GENERATOR_RETURN_VALUE = False
-# True: article pages are parsed in a worker process (newsspider/parseworker.py) while the
-# crawl's process fetches and schedules. Off by default, by measurement (bench/README.md,
-# issue 17): on two cores, with the portal's server on one of them, it added CPU (2.5x the
-# bare spider's a page against 1.8-2.0x) and no pages/s (40-41% of the bare spider either
-# way), and a forced stop loses the pages still in the worker to the next run. Where cores
-# are free, turn it on.
-PARSE_WORKER = False
+# True: article pages are parsed in a worker process (newsspider/parseworker.py, one
+# message a page over a socket the crawl's event loop reads) while the crawl's thread
+# fetches and schedules. With the archive's writer in a process of its own too, the
+# crawl's thread does about what a bare spider does (bench/README.md, issue 17). A forced
+# stop (a second signal) leaves the pages still in the worker to the next run.
+PARSE_WORKER = True
 # Requests queued on disk (the crawl command's JOBDIR) as Scrapy queues them, with a
 # cheaper look-up of their callbacks' names (newsspider/squeues.py).
 SCHEDULER_DISK_QUEUE = "newsspider.squeues.PickleLifoDiskQueue"
 # Where the archive is written (pipelines/store.py, StorePipeline): "process", a child
 # process that owns the SQLite connection (pipelines/writer.py), so SQLite's FTS5
-# tokenizers and zlib run on another core while the crawl fetches and parses; "thread",
-# a thread of the crawl's process (it competes for the GIL at every statement, and gained
-# no pages/s); "inline". Batches in order in every mode, at most this many waiting.
+# tokenizers and zlib run on another core while the crawl fetches and parses; or
+# "inline". Batches in order either way, at most this many waiting.
 ARCHIVE_WRITER = "process"
 ARCHIVE_MAX_BATCHES_IN_FLIGHT = 4
 ITEM_PIPELINES = {

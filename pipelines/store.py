@@ -711,9 +711,8 @@ class StorePipeline:
     - ``"process"`` (the default): ``pipelines.writer.ArchiveProcess``, an ``Archive`` in
       a child process that owns the SQLite connection. SQLite (the FTS5 tokenizers, most
       of a write's time) and zlib run on the other core while the crawl goes on fetching
-      and parsing; the crawl's thread only pickles each batch.
-    - ``"thread"``: the same in a thread of the crawl's process (it competes for the GIL
-      at every statement; kept for comparison).
+      and parsing; the crawl's thread only pickles each batch. (A thread instead, measured
+      earlier, competed for the GIL at every statement and gained nothing.)
     - ``"inline"``: in the crawl's thread.
 
     Batches are written one at a time in the order they were handed over, so the archive
@@ -731,13 +730,12 @@ class StorePipeline:
         self.max_response_bytes = s.getint("RESPONSE_STORE_MAX_BYTES", 0)
         self.max_run_bytes = s.getint("RUN_STORE_MAX_BYTES", 0)
         self.mode = (s.get("ARCHIVE_WRITER") or "process").strip().lower()
-        if self.mode not in ("process", "thread", "inline"):
-            raise ValueError(f"ARCHIVE_WRITER must be process, thread or inline, not {self.mode!r}")
+        if self.mode not in ("process", "inline"):
+            raise ValueError(f"ARCHIVE_WRITER must be process or inline, not {self.mode!r}")
         self.log_level = logging.getLevelName(s.get("LOG_LEVEL", "DEBUG"))
         self.max_in_flight = max(1, s.getint("ARCHIVE_MAX_BATCHES_IN_FLIGHT", 4))
         self.archive: Archive | None = None
         self.pending: list = []
-        self.writer = None          # the writer thread (a one-thread executor), mode "thread"
         self.process = None         # the writer process (pipelines.writer.ArchiveProcess), mode "process"
         self.in_flight: list = []   # [(future, number of items)], oldest first
 
@@ -746,13 +744,7 @@ class StorePipeline:
         handed over before), its result."""
         if self.process is not None:
             return self.process.call(name, *args, **kwargs)
-        fn = getattr(self.archive, name)
-        if self.writer is None:
-            return fn(*args, **kwargs)
-        return self.writer.submit(fn, *args, **kwargs).result()
-
-    def _result(self, future):
-        return self.process.result(future) if self.process is not None else future.result()
+        return getattr(self.archive, name)(*args, **kwargs)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -790,11 +782,6 @@ class StorePipeline:
             from pipelines.writer import ArchiveProcess
 
             self.archive = self.process = ArchiveProcess(self.path, log_level=self.log_level, **options)
-        elif self.mode == "thread":
-            from concurrent.futures import ThreadPoolExecutor
-
-            self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-writer")
-            self.archive = self.writer.submit(Archive, self.path, **options).result()
         else:
             self.archive = Archive(self.path, **options)
         args = {k: v for k, v in vars(spider).items()
@@ -834,8 +821,6 @@ class StorePipeline:
             return
         if self.process is not None:
             self.in_flight.append((self.process.submit("write", items), len(items)))
-        elif self.writer is not None:
-            self.in_flight.append((self.writer.submit(self._write, items), len(items)))
         else:
             try:
                 counts = self._write(items)
@@ -857,7 +842,7 @@ class StorePipeline:
                 return
             self.in_flight.pop(0)
             try:
-                counts = self._result(future)
+                counts = self.process.result(future)
             except Exception as exc:
                 self._write_failed(n, exc)
                 continue
@@ -889,6 +874,11 @@ class StorePipeline:
         self._collect(wait=True)
         stats = self.crawler.stats
         _record_cpu(stats)
+        if self.process is not None:
+            try:
+                stats.set_value("newsspider/cpu_writer_s", self.process.call("cpu_seconds"))
+            except Exception:  # a dead writer: the run is recorded below, or its error is
+                pass
         from newsspider.runstatus import exit_status
 
         code = exit_status(stats.get_stats(), self.crawler.settings)
@@ -903,9 +893,6 @@ class StorePipeline:
                 self._call("close")
             finally:
                 self.archive = None
-                if self.writer is not None:
-                    self.writer.shutdown(wait=True)
-                    self.writer = None
                 if self.process is not None:
                     self.process.close()
                     self.process = None

@@ -71,11 +71,13 @@ def test_archive_is_what_main_wrote(tmp_path):
     want = None if record else json.loads(GOLDEN.read_text())
     strict = _sequence(tmp_path, "strict", MAINS_SCHEDULING)
     got_strict = dump(strict, None if record else _columns(want["strict"]))
-    # (strict: main's scheduling with the project's default writer, a process of its own:
-    # every row as main wrote it.) The project's settings with the parse worker and the
-    # writer thread (both off by default): the same contents
-    project = _sequence(tmp_path, "project", {"PARSE_WORKER": "True", "ARCHIVE_WRITER": "thread"})
+    # (strict: main's scheduling, parse inline, with the project's writer process: every
+    # row as main wrote it.) The project's settings (the parse worker, the writer
+    # process, one item at a time): the same contents; and with the archive written inline
+    project = _sequence(tmp_path, "project", {})
+    inline = _sequence(tmp_path, "inline", {"ARCHIVE_WRITER": "inline"})
     got_content = content_dump(project, None if record else _columns(want["strict"]))
+    got_inline = content_dump(inline, None if record else _columns(want["strict"]))
     if record:
         GOLDEN.write_text(json.dumps({"strict": got_strict, "content": got_content}, indent=0, sort_keys=True) + "\n")
         return
@@ -85,3 +87,5 @@ def test_archive_is_what_main_wrote(tmp_path):
     diff = differences(got_content, want["content"])
     assert not diff, "the archive crawled with the project's settings holds other contents than main's:\n" + \
         "\n".join(diff)
+    diff = differences(got_inline, want["content"])
+    assert not diff, "the archive written inline holds other contents than main's:\n" + "\n".join(diff)

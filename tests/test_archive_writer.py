@@ -59,6 +59,7 @@ def test_the_writer_process_writes_what_an_inline_archive_writes(tmp_path, caplo
         assert proc.call("start_run", "test", {}) == 1
         futures = [proc.submit("write", batch) for batch in batches()]  # all in flight at once
         counts = [proc.result(f) for f in futures]
+        assert proc.call("cpu_seconds") > 0  # the writer's own CPU, for the run's stats
         proc.call("close")
     finally:
         proc.close()
