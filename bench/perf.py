@@ -117,7 +117,7 @@ class Portal:
     def __init__(self, articles: int):
         self.articles = articles
         self.proc = subprocess.Popen(
-            [PY, "-m", "newsspider.sampleportal", "serve", "--port", "0", "--articles", str(articles)],
+            [PY, "-m", "newsspider.sampleportal", "serve", "--port", "0", "--articles", str(articles), "--cache-pages"],
             cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline()
         m = re.search(r"(http://127\.0\.0\.1:\d+)", line)

@@ -580,3 +580,37 @@ def test_cli_serve_and_write(tmp_path, no_proxy):
     assert (snap / "robots.txt").exists() and (snap / "sitemap.xml").exists() and (snap / "_status.tsv").exists()
     status = (snap / "_status.tsv").read_text(encoding="utf-8")
     assert "404\t/news/1013/" not in status  # 12 articles: ids 1001..1012, no broken ones yet
+
+
+def test_a_server_that_keeps_its_pages_answers_what_it_renders_and_renders_each_once(no_proxy):
+    """``serve --cache-pages`` (what the benchmark serves, issue 17): the same answers as
+    rendering every request (status, headers, bytes; 304s to conditional requests; 404s,
+    500s, redirects, robots.txt and sitemaps), each page rendered once."""
+    portal = SamplePortal(articles=30)
+    rendered = []
+    render = portal.render
+
+    def counting(path, base_url):
+        rendered.append(path)
+        return render(path, base_url)
+
+    portal.render = counting
+    paths = ["/", "/robots.txt", "/sitemap.xml", "/feed/", "/news/1001/", "/news/1002/", "/news/1002",
+             "/news/9999/", "/category/international/", "/no/such/page"]
+    paths += [f"/news/{i}/" for i in portal.broken_ids()["server_error"][:1]]
+
+    def answers(server):
+        out = {}
+        for path in paths:
+            status, headers, body = _open(server.base_url + path)
+            out[path] = (status, {k: v for k, v in headers.items() if k != "Date"}, body)
+        return out
+
+    with serve(portal) as server:
+        want = answers(server)
+        first, rendered[:] = list(rendered), []  # urllib follows the redirect: one render more
+        server.page_cache = {}
+        assert answers(server) == want and answers(server) == want
+        etag = want["/news/1001/"][1]["ETag"]
+        assert _open(server.base_url + "/news/1001/", {"If-None-Match": etag})[0] == 304
+    assert sorted(rendered) == sorted(set(first)), "each page rendered once"
