@@ -732,7 +732,9 @@ class StorePipeline:
         self.mode = (s.get("ARCHIVE_WRITER") or "process").strip().lower()
         if self.mode not in ("process", "inline"):
             raise ValueError(f"ARCHIVE_WRITER must be process or inline, not {self.mode!r}")
-        self.log_level = logging.getLevelName(s.get("LOG_LEVEL", "DEBUG"))
+        level = s.get("LOG_LEVEL", "DEBUG")
+        level = level if isinstance(level, int) else logging.getLevelName(str(level).upper())
+        self.log_level = level if isinstance(level, int) else logging.DEBUG  # what the writer's log sends back
         self.max_in_flight = max(1, s.getint("ARCHIVE_MAX_BATCHES_IN_FLIGHT", 4))
         self.archive: Archive | None = None
         self.pending: list = []
