@@ -927,7 +927,9 @@ def _split_on_breaks(parts: list) -> list[str]:
         if part is _BR:
             pending_breaks += 1
             continue
-        text = _WS.sub(" ", part)
+        # (no _WS.sub of the part: the pieces are normalized at the end, which collapses
+        # whitespace runs anyway, and the tests below strip or ignore them)
+        text = part
         if pending_breaks:
             if not text.strip():
                 continue  # whitespace between two <br>s
