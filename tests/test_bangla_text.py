@@ -214,3 +214,22 @@ def test_match_key_spacing_matches_reference(s):
     # a removed ZWNJ/ZWJ or a punctuation run next to a space, at either end or inside
     assert match_key(s) == _reference_match_key(s)
     assert match_key(normalize_text(s), normalized=True) == _reference_match_key(s)
+
+
+def test_every_whitespace_but_the_space_is_unprintable():
+    # normalize_text's collapse returns a printable text without double or outer
+    # spaces as it is: that needs every other whitespace character to be unprintable
+    for cp in range(0x110000):
+        c = chr(cp)
+        if c.isspace() and c != " ":
+            assert not c.isprintable(), hex(cp)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(st.sampled_from([" ", "\n", "\t", "\u00a0", "\u2028", "\x1c", "\x85", "\u3000", "ক", "a", "।",
+                                "\u200b", "\ue000"]), max_size=10))
+def test_collapse_matches_split_join(s):
+    from newsspider.bangla.text import _collapse
+
+    assert _collapse(s) == " ".join(s.split())
+    assert normalize_text(s) == _reference_normalize_text(s)

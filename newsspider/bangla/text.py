@@ -108,13 +108,24 @@ def normalize_text(s: str) -> str:
         return ""
     if (_UNSAFE_CHAR_RE.search(s) is None and "\u09c7\u09be" not in s and "\u09c7\u09d7" not in s
             and "\u09cd\u09bc" not in s and "\u09cd\u200d" not in s):
-        return " ".join(s.split())
+        return _collapse(s)
     s = _INVISIBLE_RE.sub("", s)
     if not s.isascii():
         s = unicodedata.normalize("NFC", s)
         if _KHANDA_TA_OLD in s:
             s = s.replace(_KHANDA_TA_OLD, _KHANDA_TA)
-    return " ".join(s.split())  # str.split() splits on exactly what \s matches
+    return _collapse(s)
+
+
+def _collapse(s: str) -> str:
+    """``" ".join(s.split())`` (str.split() splits on exactly what \\s matches), without
+    the split and join for text that has nothing to collapse: every whitespace
+    character but the space is unprintable (tested over all code points), so a printable
+    text without a double space or one at either end is already collapsed (0.8 against
+    3 us on a 200-character paragraph)."""
+    if s and s.isprintable() and "  " not in s and s[0] != " " and s[-1] != " ":
+        return s
+    return " ".join(s.split())
 
 
 def normalize_paragraph(s: str) -> str:
