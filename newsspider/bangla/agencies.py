@@ -142,7 +142,20 @@ def _agency_list(s: str) -> list[tuple[str, bool]] | None:
     if not s or len(s) > _MAX_LIST:
         return None
     out = []
-    for item in _list_items(s):
+    items = [s]
+    if _has_separator(s):
+        # The first item decides most tails (a sentence's last clause, no agency): the
+        # regex, which starts with \s* and is tried at every position, runs up to the
+        # first separator only, and over the whole tail when that item is an agency.
+        m = _LIST_SEP_RE.search(s)
+        if m is not None:
+            first = s[:m.start()].strip(_WRAP_LEAD).rstrip(_WRAP_TRAIL)
+            if first:
+                hit = _lookup(first)
+                if hit is None or hit[2] in _OBJECT_ENDINGS:
+                    return None
+            items = _LIST_SEP_RE.split(s)
+    for item in items:
         item = item.strip(_WRAP_LEAD).rstrip(_WRAP_TRAIL)
         if not item:
             continue
