@@ -53,7 +53,7 @@ def _reference_split_on_breaks(parts: list) -> list[str]:
 
 def test_split_on_breaks_equals_reference_on_random_parts():
     r = random.Random(17)
-    for _ in range(20000):
+    for _ in range(10000):
         parts = [generic._BR if r.random() < 0.3 else _random_text(r, 6) for _ in range(r.randrange(8))]
         assert generic._split_on_breaks(parts) == _reference_split_on_breaks(parts), parts
 
@@ -170,7 +170,7 @@ def _credit_text(r: random.Random, n: int) -> str:
 
 def test_credit_helpers_equal_reference_on_random_text():
     r = random.Random(1717)
-    for _ in range(20000):
+    for _ in range(10000):
         s = _credit_text(r, 12)
         assert agencies._has_separator(s) == _reference_has_separator(s), s
         assert agencies._agency_list(s) == _reference_agency_list(s), s
@@ -180,6 +180,86 @@ def test_credit_helpers_equal_reference_on_random_text():
 
 def test_split_credits_equals_reference_on_random_paragraphs():
     r = random.Random(2025)
-    for _ in range(4000):
+    for _ in range(2500):
         paras = [normalize_text(_credit_text(r, 14)) for _ in range(r.randrange(1, 6))]
         assert agencies.split_credits(paras) == _reference_split_credits(paras), paras
+
+
+# --- related links: the prev/next ancestor test without iterators ----------------------
+
+from itertools import islice  # noqa: E402
+
+import lxml.etree  # noqa: E402
+
+from newsspider.parse.document import Document  # noqa: E402
+
+
+def _reference_related_links(doc, block):
+    out, seen = [], set()
+    around: dict = {}
+    for a in block.iter("a"):
+        href = a.get("href") or ""
+        if not href or href.startswith(("#", "javascript:", "mailto:")):
+            continue
+        if generic._prevnext(f"{a.get('class') or ''} {a.get('rel') or ''}"):
+            continue
+        hit = False
+        for n in islice(a.iterancestors(), 3):
+            hit = around.get(n)
+            if hit is None:
+                hit = around[n] = generic._prevnext(f"{n.get('class') or ''} {n.get('rel') or ''}")
+            if hit:
+                break
+        if hit:
+            continue
+        title = generic.link_title(a)
+        if not title or generic._RELATED_HEADING.match(title):
+            continue
+        url = doc.absolute(href).split("#")[0]
+        if url in seen or doc.is_own(url):
+            continue
+        seen.add(url)
+        out.append({"url": url, "title": title})
+    return out
+
+
+def _random_links_page(r: random.Random) -> str:
+    def attrs():
+        out = ""
+        if r.random() < 0.4:
+            out += f' class="{r.choice(["prev-post", "next", "nav-links", "item", "", "post-navigation", "x y"])}"'
+        if r.random() < 0.2:
+            out += f' rel="{r.choice(["next", "prev", "tag", "nofollow", ""])}"'
+        return out
+
+    def node(depth):
+        if depth > 4 or r.random() < 0.35:
+            href = r.choice(["/news/1/", "/news/2/#c", "#top", "javascript:void(0)", "mailto:x@y", "",
+                             "/news/5/", "http://127.0.0.1:8765/news/5/", "/news/%35/", "/news/3/"])
+            text = r.choice(["খবর এক", "আরও খবর", "", " »  শিরোনাম ", "Title"])
+            return f'<a href="{href}"{attrs()}>{text}</a>'
+        tag = r.choice(["div", "ul", "li", "span", "nav"])
+        return f"<{tag}{attrs()}>" + "".join(node(depth + 1) for _ in range(r.randrange(1, 4))) + f"</{tag}>"
+
+    return f"<html><body><div{attrs()}>{node(0)}{node(0)}</div></body></html>"
+
+
+def test_related_links_equals_reference_on_random_trees():
+    r = random.Random(1701)
+    for _ in range(800):
+        html = _random_links_page(r)
+        url = r.choice(["http://127.0.0.1:8765/news/5/", "http://127.0.0.1:8765/", ""])
+        doc = Document(html, url)
+        for block in [doc.root, *doc.root.iter("div", "ul", "li")][:4]:
+            assert generic.related_links(doc, block) == _reference_related_links(doc, block), html
+
+
+def test_tail_has_equals_the_decoded_check():
+    r = random.Random(5)
+    for _ in range(3000):
+        body = "".join(r.choice(["</html>", "</HTML>", "</Body>", "</body>", "x", "ক", " ", "<p>"])
+                       for _ in range(r.randrange(12)))
+        data = f"<html><body>{body}".encode()
+        doc = Document.from_bytes(data, "http://a.example/")
+        for marker, chars in (("</html>", r.randrange(1, 40)), ("</body>", r.randrange(1, 40))):
+            assert doc.tail_has(marker, chars) == (marker in data.decode()[-chars:].lower()), (data, marker, chars)
