@@ -233,3 +233,25 @@ def test_collapse_matches_split_join(s):
 
     assert _collapse(s) == " ".join(s.split())
     assert normalize_text(s) == _reference_normalize_text(s)
+
+
+def test_match_key_matches_reference_on_every_bmp_character_in_context():
+    # the key's fast path classifies each character it finds (key table, punctuation,
+    # cased): every character, next to punctuation and spaces, gives the reference key
+    for cp in range(0x10000):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        c = chr(cp)
+        for s in ("ক" + c + "। খ", ", " + c + c + "।"):
+            assert match_key(s) == _reference_match_key(s), ascii(s)
+
+
+_KEY_ALPHABET = st.sampled_from(list("কখগ ািে্ড়য়০১৯।,;:!?-–—‘’“”\"'()[]…") + [
+    "\u09dc", "\u09df", ZWNJ, ZWJ, "a", "Z", "ß", "\u0130", "\u00b4", "`", "\U0001d400", "\U00010400", "\u00a0"])
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(_KEY_ALPHABET, max_size=30))
+def test_match_key_matches_reference_on_bangla_like_punctuated_text(s):
+    assert match_key(s) == _reference_match_key(s)
+    assert match_key(normalize_text(s), normalized=True) == _reference_match_key(s)
