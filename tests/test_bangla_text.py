@@ -147,10 +147,12 @@ def _reference_normalize_text(s: str) -> str:
 
 
 def _reference_match_key(s: str) -> str:
-    from newsspider.bangla.text import _KEY_TABLE, _PUNCT_RE
+    import re
+
+    from newsspider.bangla.text import _KEY_TABLE, _PUNCT_CLASS
 
     s = _reference_normalize_text(s).translate(_KEY_TABLE).casefold()
-    return " ".join(_PUNCT_RE.sub(" ", s).split())
+    return " ".join(re.sub(_PUNCT_CLASS + "+", " ", s).split())
 
 
 _TRICKY = (
@@ -191,3 +193,65 @@ def test_fast_path_matches_reference_on_tricky_text(s):
 def test_fast_path_matches_reference_on_any_text(s):
     assert normalize_text(s) == _reference_normalize_text(s)
     assert match_key(s) == _reference_match_key(s)
+
+
+def test_no_character_casefolds_to_whitespace():
+    # match_key skips its whitespace collapse when the key has no double or outer space:
+    # that needs casefold() to make no whitespace out of a character that is none
+    for cp in range(0x110000):
+        c = chr(cp)
+        if not c.isspace():
+            folded = c.casefold()
+            assert not any(x.isspace() for x in folded), hex(cp)
+
+
+_KEY_SPACING = st.sampled_from([" ", ZWNJ, ZWJ, "।", ",", "-", "\u00a0", "\n", "ক", "১", "a", "ß", "\u09dc"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(_KEY_SPACING, max_size=12))
+def test_match_key_spacing_matches_reference(s):
+    # a removed ZWNJ/ZWJ or a punctuation run next to a space, at either end or inside
+    assert match_key(s) == _reference_match_key(s)
+    assert match_key(normalize_text(s), normalized=True) == _reference_match_key(s)
+
+
+def test_every_whitespace_but_the_space_is_unprintable():
+    # normalize_text's collapse returns a printable text without double or outer
+    # spaces as it is: that needs every other whitespace character to be unprintable
+    for cp in range(0x110000):
+        c = chr(cp)
+        if c.isspace() and c != " ":
+            assert not c.isprintable(), hex(cp)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(st.sampled_from([" ", "\n", "\t", "\u00a0", "\u2028", "\x1c", "\x85", "\u3000", "ক", "a", "।",
+                                "\u200b", "\ue000"]), max_size=10))
+def test_collapse_matches_split_join(s):
+    from newsspider.bangla.text import _collapse
+
+    assert _collapse(s) == " ".join(s.split())
+    assert normalize_text(s) == _reference_normalize_text(s)
+
+
+def test_match_key_matches_reference_on_every_bmp_character_in_context():
+    # the key's fast path classifies each character it finds (key table, punctuation,
+    # cased): every character, next to punctuation and spaces, gives the reference key
+    for cp in range(0x10000):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        c = chr(cp)
+        for s in ("ক" + c + "। খ", ", " + c + c + "।"):
+            assert match_key(s) == _reference_match_key(s), ascii(s)
+
+
+_KEY_ALPHABET = st.sampled_from(list("কখগ ািে্ড়য়০১৯।,;:!?-–—‘’“”\"'()[]…") + [
+    "\u09dc", "\u09df", ZWNJ, ZWJ, "a", "Z", "ß", "\u0130", "\u00b4", "`", "\U0001d400", "\U00010400", "\u00a0"])
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(_KEY_ALPHABET, max_size=30))
+def test_match_key_matches_reference_on_bangla_like_punctuated_text(s):
+    assert match_key(s) == _reference_match_key(s)
+    assert match_key(normalize_text(s), normalized=True) == _reference_match_key(s)

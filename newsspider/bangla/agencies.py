@@ -117,6 +117,7 @@ _LIST_SEP_RE = re.compile(r"\s*(?:[,،;/|&]|(?<=\s)(?:ও|এবং|and)(?=\s))\
 _WRAP_LEAD = " \t([{-–—/:•"
 _WRAP_TRAIL = " \t)]}।.!;,"
 _BASED_ON_RE = re.compile(r"\s+(?:অবলম্বনে|অবলম্বন)$")
+_BASED_ON = "অবলম্বন"
 _SOURCE_LABEL = r"(?:(?:তথ্য\s*)?সূত্র|sources?|courtesy)\s*[:ঃ]+\s*"
 _SOURCE_LINE_RE = re.compile(
     rf"^{_SOURCE_LABEL}(?P<list>[^।!?\n]{{1,160}}?)\s*[।.]?\s*$", re.IGNORECASE
@@ -126,6 +127,9 @@ _SOURCE_TAIL_RE = re.compile(
     r"(?P<list>[^।!?\n]{1,160}?))\s*[।.]?\s*$",
     re.IGNORECASE,
 )
+# the characters _SOURCE_LINE_RE (IGNORECASE) can match first: ত স s c in any case, ſ
+# (tested over all code points)
+_SOURCE_FIRST = frozenset("তসsScCſ")
 _BOUNDARY_RE = re.compile(r"[।!?]|[.’”\"'»](?=\s)")
 _MAX_LIST = 120
 
@@ -133,11 +137,25 @@ _MAX_LIST = 120
 def _agency_list(s: str) -> list[tuple[str, bool]] | None:
     """[(canonical, needs_context), ...] if ``s`` is a list of agencies only, else None."""
     s = s.strip(_WRAP_LEAD).rstrip(_WRAP_TRAIL)
-    s = _BASED_ON_RE.sub("", s)
+    if _BASED_ON in s:  # (the regex's word: most tails have none, and it starts with \s+)
+        s = _BASED_ON_RE.sub("", s)
     if not s or len(s) > _MAX_LIST:
         return None
     out = []
-    for item in _list_items(s):
+    items = [s]
+    if _has_separator(s):
+        # The first item decides most tails (a sentence's last clause, no agency): the
+        # regex, which starts with \s* and is tried at every position, runs up to the
+        # first separator only, and over the whole tail when that item is an agency.
+        m = _LIST_SEP_RE.search(s)
+        if m is not None:
+            first = s[:m.start()].strip(_WRAP_LEAD).rstrip(_WRAP_TRAIL)
+            if first:
+                hit = _lookup(first)
+                if hit is None or hit[2] in _OBJECT_ENDINGS:
+                    return None
+            items = _LIST_SEP_RE.split(s)
+    for item in items:
         item = item.strip(_WRAP_LEAD).rstrip(_WRAP_TRAIL)
         if not item:
             continue
@@ -164,7 +182,9 @@ def _has_separator(s: str) -> bool:
     for c in ",،;/|&":
         if c in s:
             return True
-    for word, text in (("ও", s), ("এবং", s), ("and", s.lower())):
+    # (only "a" and "A" lower-case to a text with an "a": tested over all code points)
+    words = (("ও", s), ("এবং", s), ("and", s.lower())) if "a" in s or "A" in s else (("ও", s), ("এবং", s))
+    for word, text in words:
         n = len(text)
         i = text.find(word)
         while i >= 0:
@@ -247,13 +267,14 @@ def _last_boundary_end(core: str, start: int) -> int:
     by ``rfind`` from the end instead of matching every boundary from the start: a
     danda, ! or ?, or one of .’”"'» followed by whitespace (the regex's whitespace is ``str.isspace``)."""
     cut = 0
+    # (each search starts at the boundary found so far: one before it is never taken)
     for c in "।!?":
-        pos = core.rfind(c, start)
+        pos = core.rfind(c, start if start > cut else cut)
         if pos >= cut:
             cut = pos + 1
     n = len(core)
     for c in ".’”\"'»":
-        pos = core.rfind(c, start)
+        pos = core.rfind(c, start if start > cut else cut)
         while pos >= 0 and pos + 1 > cut:
             if pos + 1 < n and core[pos + 1].isspace():
                 cut = pos + 1
@@ -356,7 +377,8 @@ def split_credits(paragraphs: list[str]) -> tuple[list[str], list[str]]:
 
     # (b) source lines.
     for i, p in enumerate(paras):
-        m = _SOURCE_LINE_RE.match(p)
+        # (a line the regex can match starts with a letter of its labels' first ones)
+        m = _SOURCE_LINE_RE.match(p) if p[0] in _SOURCE_FIRST else None
         if m:
             found.extend((i, 0, n) for n in _source_items(m["list"]))
             paras[i] = ""
@@ -393,9 +415,12 @@ def split_credits(paragraphs: list[str]) -> tuple[list[str], list[str]]:
     for i, p in enumerate(paras):
         if not p:
             continue
-        found.extend((i, pos, n) for pos, n in _credits_in_sentence(p, i == first))
+        in_sentence = _credits_in_sentence(p, i == first)
+        if in_sentence:
+            found.extend((i, pos, n) for pos, n in in_sentence)
         paras[i], khobor = _khobor(p)
-        found.extend((i, pos, n) for pos, n in khobor)
+        if khobor:
+            found.extend((i, pos, n) for pos, n in khobor)
 
     found.sort(key=lambda t: (t[0], t[1]))
     return [p for p in paras if p], _dedupe(n for _, _, n in found)

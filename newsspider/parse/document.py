@@ -125,8 +125,11 @@ class Document:
         decode to themselves, and only ASCII capitals lower-case to ASCII letters; when
         the bytes do not show it, the text decides."""
         utf8 = self.__dict__.get("_utf8")
-        if utf8 is not None and "text" not in self.__dict__ and marker.encode() in utf8[-chars:].lower():
-            return True
+        if utf8 is not None and "text" not in self.__dict__:
+            tail = utf8[-chars:]
+            # (the marker as written first: lower-casing the bytes cannot remove it)
+            if marker.encode() in tail or marker.encode() in tail.lower():
+                return True
         return marker in self.text[-chars:].lower()
 
     @cached_property
@@ -248,7 +251,10 @@ class Document:
     def is_own(self, url: str) -> bool:
         """``url`` is this page (compared as the crawler folds URLs, ``fold_url``)."""
         tails = self._own_tails
-        if not any(t in url for t in tails):
+        for t in tails:  # (a loop, not any() over a generator: most links end here)
+            if t in url:
+                break
+        else:
             if "%" not in url or not any(t in unquote(url) for t in tails):
                 return False
         return fold_url(self.absolute(url)) in self.own_keys

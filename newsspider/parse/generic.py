@@ -927,7 +927,9 @@ def _split_on_breaks(parts: list) -> list[str]:
         if part is _BR:
             pending_breaks += 1
             continue
-        text = _WS.sub(" ", part)
+        # (no _WS.sub of the part: the pieces are normalized at the end, which collapses
+        # whitespace runs anyway, and the tests below strip or ignore them)
+        text = part
         if pending_breaks:
             if not text.strip():
                 continue  # whitespace between two <br>s
@@ -1656,13 +1658,20 @@ def related_links(doc: Document, block) -> list[dict]:
         href = a.get("href") or ""
         if not href or href.startswith(("#", "javascript:", "mailto:")):
             continue
-        if _prevnext(f"{a.get('class') or ''} {a.get('rel') or ''}"):
+        # (an element without class and rel tests " ", which the pattern never matches)
+        cls, rel = a.get("class"), a.get("rel")
+        if (cls is not None or rel is not None) and _prevnext(f"{cls or ''} {rel or ''}"):
             continue
         hit = False
-        for n in islice(a.iterancestors(), 3):
+        n = a
+        for _ in range(3):
+            n = n.getparent()
+            if n is None:
+                break
             hit = around.get(n)
             if hit is None:
-                hit = around[n] = _prevnext(f"{n.get('class') or ''} {n.get('rel') or ''}")
+                cls, rel = n.get("class"), n.get("rel")
+                hit = around[n] = (cls is not None or rel is not None) and _prevnext(f"{cls or ''} {rel or ''}")
             if hit:
                 break
         if hit:
@@ -1670,7 +1679,9 @@ def related_links(doc: Document, block) -> list[dict]:
         title = link_title(a)
         if not title or _RELATED_HEADING.match(title):
             continue
-        url = doc.absolute(href).split("#")[0]
+        url = doc.absolute(href)
+        if "#" in url:
+            url = url.split("#")[0]
         if url in seen or doc.is_own(url):
             continue
         seen.add(url)
