@@ -74,7 +74,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta, timezone
 from functools import lru_cache
-from itertools import chain, count, islice
+from itertools import chain, islice
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -219,6 +219,20 @@ def _attr_flags(attr: str) -> tuple:
     return flags
 
 
+# class value -> (hiding class, its _attr_flags as an element's only attribute, or None
+# for an empty one), shared by all documents as _ATTR_FLAGS is: most elements of a page
+# have a class and no other attribute, and the theme's class strings repeat.
+_CLASS_INFO: dict[str, tuple] = {}
+
+
+def _class_info(cls: str) -> tuple:
+    if len(_CLASS_INFO) >= 100_000:
+        _CLASS_INFO.clear()
+    attr = f"{cls} "  # what the scan tests for class and id: "class id"
+    info = _CLASS_INFO[cls] = (_hidden_attrs({"class": cls}), _attr_flags(attr) if len(attr) > 1 else None)
+    return info
+
+
 def _first_str(value) -> str | None:
     if isinstance(value, str):
         return value
@@ -277,38 +291,64 @@ class Scan:
         self.body_props: list = []   # visible itemprop=articleBody elements
         self.microdata: list = []    # (field, value, itemprop, boxes)
         self.own: dict = {}          # element -> weight of its own text (not in a <p>)
-        self.heading_links = 0
-        body = doc.root.find("body")
-        self.body = body if body is not None else doc.root
-        self._walk(self.body, ())
+        # (element, text) of the elements that can head a related block, in document
+        # order, as _heading_candidates finds them in the whole tree: found by this walk
+        # (its texts, up to 61 characters), and by _short_texts where it does not go
+        self.heading_candidates: list = []
+        self._text: str | None = None  # the last walked element's short text (_walk)
+        root = doc.root
+        body = root.find("body")
+        if body is None:
+            self.body = root
+            self._walk(root, ())
+        else:
+            # the root is never a candidate (html), its children in document order
+            self.body = body
+            cands = self.heading_candidates
+            for child in root:
+                if child is body:
+                    self._walk(body, ())
+                elif isinstance(child.tag, str):
+                    _short_texts(child, cands)
+            if root.tag in _RELATED_TAG_SET:  # (never from the HTML parser: its root is <html>)
+                self.heading_candidates = _heading_candidates(root)
         self._finish()
 
     _flags = staticmethod(_attr_flags)
 
     def _walk(self, el, boxes: tuple, tag: str | None = None) -> int:
-        """``tag``: ``el.tag`` when the caller has read it (each read builds a string)."""
+        """``tag``: ``el.tag`` when the caller has read it (each read builds a string).
+        Returns the weight; leaves the element's text (``"".join(el.itertext())``) in
+        ``self._text`` while it has at most 60 characters, else None there."""
         order = self.order
         order[el] = len(order)
         flags = None
+        label = False
         attrs = el.items()  # one call; each el.get() is another walk of the attributes
         if attrs:
-            a = dict(attrs)
-            # _hidden_attrs(a), inline (this runs for every element of the page)
-            style, cls = a.get("style"), a.get("class")
-            if (style is not None and _HIDDEN_STYLE.search(style) is not None) \
-                    or a.get("hidden") is not None or a.get("aria-hidden") == "true" \
-                    or (cls is not None and ("hid" in cls or "none" in cls or "sr-only" in cls
-                                             or "screen-reader" in cls) and _HIDDEN_CLASS.search(cls) is not None):
-                self._hidden(el)
-                return 0
-            itemprop = a.get("itemprop")
-            if itemprop is not None:
-                self._itemprop(el, itemprop, boxes)
-            id_ = a.get("id")
-            if cls is not None or id_ is not None:
-                attr = f"{cls or ''} {id_ or ''}"
-                if len(attr) > 1:
-                    flags = _ATTR_FLAGS.get(attr) or _attr_flags(attr)
+            if len(attrs) == 1 and attrs[0][0] == "class":  # most elements: their class alone
+                info = _CLASS_INFO.get(attrs[0][1]) or _class_info(attrs[0][1])
+                if info[0]:
+                    return self._hidden_walk(el)
+                flags = info[1]
+            else:
+                a = dict(attrs)
+                # _hidden_attrs(a), inline (this runs for every element of the page)
+                style, cls = a.get("style"), a.get("class")
+                if (style is not None and _HIDDEN_STYLE.search(style) is not None) \
+                        or a.get("hidden") is not None or a.get("aria-hidden") == "true" \
+                        or (cls is not None and ("hid" in cls or "none" in cls or "sr-only" in cls
+                                                 or "screen-reader" in cls) and _HIDDEN_CLASS.search(cls) is not None):
+                    return self._hidden_walk(el)
+                itemprop = a.get("itemprop")
+                if itemprop is not None:
+                    self._itemprop(el, itemprop, boxes)
+                id_ = a.get("id")
+                if cls is not None or id_ is not None:
+                    attr = f"{cls or ''} {id_ or ''}"
+                    if len(attr) > 1:
+                        flags = _ATTR_FLAGS.get(attr) or _attr_flags(attr)
+                        label = a.get("aria-label") == "breadcrumb"
         if tag is None:
             tag = el.tag
         box = tag in _NOISE_ELEMENTS or (flags is not None and flags[0])
@@ -323,40 +363,78 @@ class Scan:
                 self.dated.append(el)
             if flags[2]:
                 self.authors.append(el)
-            if flags[3] or a.get("aria-label") == "breadcrumb":  # a: flags come from attrs
+            if flags[3] or label:
                 self.crumbs.append(el)
             if flags[4]:
                 self.tag_boxes.append(el)
+        cands = self.heading_candidates
+        slot = len(cands)
         if tag == "p":
             weight = _para_weight(el)
             for child in el:  # bylines and dates hide in <p> too; no weight below
                 ctag = child.tag
                 if isinstance(ctag, str) and ctag not in _SKIP_TAGS:
                     self._walk_meta(child, boxes)
+            joined = _short_children(el, cands)
         else:
-            if tag == "a" and not boxes and len(el):
-                for _ in el.iter("h2", "h3", "h4"):
-                    self.heading_links += 1
-                    break
             weight = 0
-            own = len((el.text or "").strip()) if tag != "a" else 0
+            text = el.text
+            if text:
+                n = len(text)
+                parts = [text]
+                own = len(text.strip()) if tag != "a" else 0
+            else:
+                n = own = 0
+                parts = []
             for child in el:
                 ctag = child.tag
-                if isinstance(ctag, str) and ctag not in _SKIP_TAGS:
-                    weight += self._walk(child, boxes, ctag)
-                if ctag != "a":
-                    tail = child.tail  # each access decodes the UTF-8 anew
-                    if tail:
+                if isinstance(ctag, str):
+                    if ctag not in _SKIP_TAGS:
+                        weight += self._walk(child, boxes, ctag)
+                        sub = self._text
+                    elif len(child):
+                        sub = _short_texts(child, cands)
+                    else:  # (no noise tag is a candidate)
+                        sub = child.text or ""
+                        if len(sub) > 60:
+                            sub = None
+                    if sub is None:
+                        n = 61
+                    elif sub and n <= 60:
+                        n += len(sub)
+                        parts.append(sub)
+                tail = child.tail  # each access decodes the UTF-8 anew
+                if tail:
+                    if ctag != "a":
                         own += len(tail.strip())
+                    if n <= 60:
+                        n += len(tail)
+                        parts.append(tail)
             if own >= 25 and tag not in _NO_OWN_WEIGHT:
                 weight += own
                 self.own[el] = own
+            if n > 60:
+                joined = None
+            elif len(parts) == 1:
+                joined = parts[0]
+            else:
+                joined = "".join(parts)
+        if joined and tag in _RELATED_TAG_SET and ("খ" in joined or "প" in joined or "e" in joined or "E" in joined) \
+                and len(el) <= 2:
+            cands.insert(slot, (el, joined))  # before its descendants: document order
+        self._text = joined
         if box:
             self.boxed[el] = weight
             self.total[el] = 0
             return 0
         self.total[el] = weight
         return weight
+
+    def _hidden_walk(self, el) -> int:
+        """A hidden element met by ``_walk``: its microdata, its heading candidates."""
+        self._hidden(el)
+        self._text = _short_texts(el, self.heading_candidates)
+        return 0
 
     def _walk_meta(self, el, boxes: tuple) -> None:
         """Inside a paragraph: only the candidates (dates, authors, microdata)."""
@@ -1510,22 +1588,28 @@ def _heading_candidates(root) -> list:
     ``re.I`` folds only E to e): ``normalize_text`` creates none of these characters,
     so a text without them cannot match ``_RELATED_HEADING``. One walk computes every
     element's text length from its children's (an ``itertext()`` iterator per element
-    cost more than the whole walk)."""
+    cost more than the whole walk). ``Scan`` finds the same list in its own walk
+    (``Scan.heading_candidates``); this walks a tree of its own."""
     out: list = []
-    _short_texts(root, out, count())
-    out.sort(key=_first)
-    return [(el, text) for _, el, text in out]
+    _short_texts(root, out)
+    return out
 
 
-def _first(item):
-    return item[0]
-
-
-def _short_texts(el, out: list, order) -> str | None:
+def _short_texts(el, out: list) -> str | None:
     """The text of ``el`` (``"".join(itertext())``) when it has at most 60 characters,
-    else None; appends the candidates in its subtree to ``out`` as (position in
-    document order, element, text)."""
-    position = next(order)
+    else None; appends the candidates in its subtree, itself included, to ``out`` in
+    document order (each element inserted before its descendants' candidates)."""
+    slot = len(out)
+    joined = _short_children(el, out)
+    if joined and el.tag in _RELATED_TAG_SET and len(el) <= 2 and \
+            ("খ" in joined or "প" in joined or "e" in joined or "E" in joined):
+        out.insert(slot, (el, joined))
+    return joined
+
+
+def _short_children(el, out: list) -> str | None:
+    """``_short_texts`` of ``el`` without ``el``'s own candidacy: its text, and its
+    descendants' candidates appended to ``out``."""
     text = el.text
     parts = [text] if text else []
     n = len(text) if text else 0
@@ -1533,15 +1617,14 @@ def _short_texts(el, out: list, order) -> str | None:
         ctag = child.tag
         if isinstance(ctag, str):
             if len(child):
-                sub = _short_texts(child, out, order)
+                sub = _short_texts(child, out)
             else:  # a leaf, inline: its text is its .text
-                cpos = next(order)
                 sub = child.text or ""
                 if len(sub) > 60:
                     sub = None
                 elif sub and ctag in _RELATED_TAG_SET and \
                         ("খ" in sub or "প" in sub or "e" in sub or "E" in sub):
-                    out.append((cpos, child, sub))
+                    out.append((child, sub))
             if sub is None:
                 n = 61
             elif n <= 60:
@@ -1553,11 +1636,7 @@ def _short_texts(el, out: list, order) -> str | None:
             parts.append(tail)
     if n > 60:
         return None
-    joined = "".join(parts)
-    if n and el.tag in _RELATED_TAG_SET and len(el) <= 2 and \
-            ("খ" in joined or "প" in joined or "e" in joined or "E" in joined):
-        out.append((position, el, joined))
-    return joined
+    return "".join(parts)
 
 
 def related_block(doc: Document):
@@ -1569,7 +1648,7 @@ def related_block(doc: Document):
     container = sc.container()
     body_weight = sc.total.get(container, 0) if container is not None else 0
     fallback = None
-    for el, raw in _heading_candidates(doc.root):
+    for el, raw in sc.heading_candidates:
         text = normalize_text(raw)
         if not _RELATED_HEADING.match(text):
             continue
