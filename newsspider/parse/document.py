@@ -188,12 +188,22 @@ class Document:
     # -- precomputed lookups -----------------------------------------------------
     @cached_property
     def _head_tags(self) -> dict[str, list]:
-        """Every ``<meta>``, ``<script>`` and ``<link>`` of the page, in document order:
-        one walk of the tree for the three (each walk costs about as much as the three)."""
-        found: dict[str, list] = {"meta": [], "script": [], "link": []}
-        for el in self.root.iter("meta", "script", "link"):
+        """Every ``<meta>``, ``<script>``, ``<link>`` and ``<title>`` of the page, in
+        document order: one walk of the tree for the four (each walk costs about as much
+        as the four; even ``next(root.iter("title"))`` walks the whole tree, as lxml's
+        iterator looks for the match after the one it returns)."""
+        found: dict[str, list] = {"meta": [], "script": [], "link": [], "title": []}
+        for el in self.root.iter("meta", "script", "link", "title"):
             found[el.tag].append(el)
         return found
+
+    @property
+    def title_element(self):
+        """The first ``<title>`` below the root, in document order (None without one)."""
+        for el in self._head_tags["title"]:
+            if el is not self.root:
+                return el
+        return None
 
     @cached_property
     def meta_all(self) -> dict[str, list[str]]:

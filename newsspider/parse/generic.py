@@ -510,7 +510,7 @@ class Scan:
         page's title metadata (og:title, JSON-LD headline, <title>), else every <h1>."""
         doc = self.doc
         art = doc.jsonld_article or {}
-        title_el = _first_below(doc.root, "title")
+        title_el = doc.title_element
         known = [match_key(t) for t in (_first_str(art.get("headline")), doc.meta.get("og:title"),
                                          "".join(title_el.itertext()) if title_el is not None else "") if t]
         known = [k for k in known if len(k) >= 4]
@@ -846,7 +846,7 @@ _SITE_SEPARATORS = re.compile(r"\s+(?:[|\-–—:»«/]|::)\s+")
 def headline(doc: Document) -> tuple[str | None, str]:
     ld = normalize_text(_first_str(doc.jsonld_article.get("headline")) or "") if doc.jsonld_article else ""
     og = normalize_text(doc.meta.get("og:title") or doc.meta.get("twitter:title") or "")
-    title_el = _first_below(doc.root, "title")
+    title_el = doc.title_element
     title = normalize_text("".join(title_el.itertext())) if title_el is not None else ""
     known = [k for k in (match_key(ld), match_key(og), match_key(title)) if len(k) >= 4]
     sc = scan(doc)
