@@ -213,15 +213,16 @@ def _attr_flags(attr: str) -> tuple:
     if flags is None:
         if len(_ATTR_FLAGS) >= 100_000:
             _ATTR_FLAGS.clear()  # bounded: ids can be unique per page
-        flags = _ATTR_FLAGS[attr] = (
-            bool(attr.strip() and _NOISE_ATTR.search(attr)), bool(_DATE_ATTR.search(attr)),
-            bool(_AUTHOR_ATTR.search(attr)), "crumb" in attr.lower(), bool(_TAGS_ATTR.search(attr)))
+        flags = (bool(attr.strip() and _NOISE_ATTR.search(attr)), bool(_DATE_ATTR.search(attr)),
+                 bool(_AUTHOR_ATTR.search(attr)), "crumb" in attr.lower(), bool(_TAGS_ATTR.search(attr)))
+        flags = _ATTR_FLAGS[attr] = (*flags, any(flags))  # [5]: any of the five
     return flags
 
 
 # class value -> (hiding class, its _attr_flags as an element's only attribute, or None
-# for an empty one), shared by all documents as _ATTR_FLAGS is: most elements of a page
-# have a class and no other attribute, and the theme's class strings repeat.
+# for an empty one or one without any flag), shared by all documents as _ATTR_FLAGS is:
+# most elements of a page have a class and no other attribute, and the theme's class
+# strings repeat.
 _CLASS_INFO: dict[str, tuple] = {}
 
 
@@ -229,7 +230,8 @@ def _class_info(cls: str) -> tuple:
     if len(_CLASS_INFO) >= 100_000:
         _CLASS_INFO.clear()
     attr = f"{cls} "  # what the scan tests for class and id: "class id"
-    info = _CLASS_INFO[cls] = (_hidden_attrs({"class": cls}), _attr_flags(attr) if len(attr) > 1 else None)
+    flags = _attr_flags(attr) if len(attr) > 1 else None
+    info = _CLASS_INFO[cls] = (_hidden_attrs({"class": cls}), flags if flags is not None and flags[5] else None)
     return info
 
 
@@ -277,7 +279,7 @@ class Scan:
 
     def __init__(self, doc: Document):
         self.doc = doc
-        self.total: dict = {}        # element -> paragraph weight it adds to its parent
+        self.total: dict = {}        # element -> paragraph weight it adds to its parent (0: absent)
         self.boxed: dict = {}        # noise box -> weight of its subtree
         self.protected: set = set()  # boxes that hold the article
         self.order: dict = {}
@@ -349,15 +351,23 @@ class Scan:
                     if len(attr) > 1:
                         flags = _ATTR_FLAGS.get(attr) or _attr_flags(attr)
                         label = a.get("aria-label") == "breadcrumb"
+                        if not (flags[5] or label):
+                            flags = None  # no flag: as the class-alone path says it
         if tag is None:
             tag = el.tag
-        box = tag in _NOISE_ELEMENTS or (flags is not None and flags[0])
-        if box:
-            boxes = (*boxes, el)
-        if tag in ("h1", "h2", "h3"):
-            self._headings.append((el, boxes))
-        elif tag == "time":
-            self.times.append((el, boxes))
+        kind = _SCAN_KIND.get(tag)  # None: a tag with no rule of its own (div, a, li, span ...)
+        if kind is None:
+            box = flags is not None and flags[0]
+            if box:
+                boxes = (*boxes, el)
+        else:
+            box = kind == 1 or (flags is not None and flags[0])
+            if box:
+                boxes = (*boxes, el)
+            if kind == 2:
+                self._headings.append((el, boxes))
+            elif kind == 3:
+                self.times.append((el, boxes))
         if flags is not None:
             if flags[1]:
                 self.dated.append(el)
@@ -369,7 +379,7 @@ class Scan:
                 self.tag_boxes.append(el)
         cands = self.heading_candidates
         slot = len(cands)
-        if tag == "p":
+        if kind == 4:  # <p>
             weight = _para_weight(el)
             for child in el:  # bylines and dates hide in <p> too; no weight below
                 ctag = child.tag
@@ -425,9 +435,9 @@ class Scan:
         self._text = joined
         if box:
             self.boxed[el] = weight
-            self.total[el] = 0
-            return 0
-        self.total[el] = weight
+            return 0  # (total: read as .get(el, 0) everywhere, and 0 is not stored)
+        if weight:
+            self.total[el] = weight
         return weight
 
     def _hidden_walk(self, el) -> int:
@@ -543,7 +553,14 @@ class Scan:
             node = node.getparent()
 
     def container(self):
-        """The smallest element holding most (70 %) of the page's paragraph text."""
+        """The smallest element holding most (70 %) of the page's paragraph text (the
+        weights are final after ``_finish``: computed once)."""
+        found = self.__dict__.get("_container", self)
+        if found is self:
+            found = self._container = self._find_container()
+        return found
+
+    def _find_container(self):
         node = self.body
         total = self.total
         while True:
@@ -581,6 +598,9 @@ _NEVER_ARTICLE = re.compile(
     r"newsletter|subscri\w*|also-read|read-also|more-news|tags?|breadcrumbs?|author-?box|caption|"
     r"popular|most-read)(?:$|[\s_-])", re.I)
 _NO_OWN_WEIGHT = frozenset(("a", "li", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6"))
+# the tags with a rule of their own in Scan._walk: 1 a noise element (a box), 2 a heading
+# candidate (h1-h3), 3 <time>, 4 <p>
+_SCAN_KIND = {**dict.fromkeys(_NOISE_ELEMENTS, 1), "h1": 2, "h2": 2, "h3": 2, "time": 3, "p": 4}
 _MICRODATA_DATES = {"datePublished": "published", "dateCreated": "published", "uploadDate": "published",
                     "dateModified": "updated"}
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
