@@ -68,3 +68,80 @@ def test_heading_candidates_of_the_scan_on_the_corpus():
         assert _same(generic.Scan(doc).heading_candidates, _candidates_by_definition(doc.root))
         pages += 1
     assert pages > 300
+
+
+def _alternatives(pattern: str) -> list[str]:
+    """The strings of ``^(?:a|b (?:c|d) e|...)\\s*:?$`` (groups without quantifiers)."""
+    body = pattern[len("^(?:"):pattern.rindex(")")]
+
+    def close(s: str, i: int) -> int:  # the ")" of the group opened at s[i]
+        depth = 0
+        for j in range(i, len(s)):
+            depth += s[j] == "("
+            depth -= s[j] == ")"
+            if depth == 0:
+                return j
+        raise ValueError(s)
+
+    def alternation(s: str) -> list[str]:
+        branches, start, i = [], 0, 0
+        while i < len(s):
+            if s[i] == "(":
+                i = close(s, i)
+            elif s[i] == "|":
+                branches.append(s[start:i])
+                start = i + 1
+            i += 1
+        branches.append(s[start:])
+        return [x for b in branches for x in sequence(b)]
+
+    def sequence(b: str) -> list[str]:
+        if "(?:" not in b:
+            return [b]
+        i = b.index("(?:")
+        j = close(b, i)
+        return [b[:i] + x + y for x in alternation(b[i + 3:j]) for y in sequence(b[j + 1:])]
+
+    words = alternation(body)
+    assert not any(c in w for w in words for c in "()|\\[]*+?"), words
+    return words
+
+
+def test_related_heading_prefilter_is_exact():
+    """``_may_be_related_heading`` says no only to texts the heading rule cannot match:
+    every alternative holds an anchor, and mangled spellings (case, precomposed nukta
+    letters, invisible characters, ZWNJ, whitespace, a colon) never match behind a no."""
+    from newsspider.bangla import normalize_text
+
+    alternatives = _alternatives(generic._RELATED_HEADING.pattern)
+    assert len(alternatives) >= 15 and "এই বিভাগের আরো খবর" in alternatives
+    for alt in alternatives:
+        assert generic._RELATED_HEADING.match(alt), alt
+        assert any(a in alt.lower() for a in ("খবর", "ুন", "related", "more", "you")), alt
+    noise = ["", " ", "\n\t", "\u200b", "\u00ad", "\u200c", "\u200d", "\ufeff", "\u00a0", ":", " :", "প", "খ", "e",
+             "\u09dc", "\u09bc", "ড", "\u0301", "\u09c7", "\u09be", "ন", "ু", "x", "E", "ſ", "\u212a", "İ"]
+    r = random.Random(17)
+    said_no = matched = 0
+    for _ in range(20000):
+        alt = r.choice(alternatives)
+        chars = list(alt)
+        for _ in range(r.randint(0, 3)):
+            k = r.randrange(len(chars) + 1)
+            op = r.random()
+            if op < 0.5:
+                chars.insert(k, r.choice(noise))
+            elif op < 0.7 and k < len(chars):
+                chars[k] = chars[k].swapcase()
+            elif op < 0.8:
+                chars = [c.replace("ড়", "\u09dc") for c in "".join(chars)]
+            elif k < len(chars):
+                del chars[k]
+        raw = "".join(chars)
+        if r.random() < 0.2:
+            raw = raw.replace("ড\u09bc", "\u09dc")
+        hit = bool(generic._RELATED_HEADING.match(normalize_text(raw)))
+        matched += hit
+        if not generic._may_be_related_heading(raw):
+            said_no += 1
+            assert not hit, repr(raw)
+    assert said_no > 1000 and matched > 5000, (said_no, matched)

@@ -1659,6 +1659,29 @@ def _short_children(el, out: list) -> str | None:
     return "".join(parts)
 
 
+# A character normalize_text might remove (its invisible ones) or that might stand for
+# another under re.I: anything but ASCII without its invisible controls, the Bangla
+# block and ZWNJ/ZWJ (which it keeps).
+_MAY_VANISH = re.compile(r"[^\t-\r\x1c-\x7e\u0980-\u09ff\u200c\u200d]")
+
+
+def _may_be_related_heading(raw: str) -> bool:
+    """False only when ``_RELATED_HEADING.match(normalize_text(raw))`` cannot succeed,
+    without normalizing (NFC costs ~800 instructions a Bangla character): every
+    alternative holds "খবর", "ুন" (পড়ুন) or, in any case, "related", "more" or "you".
+    Their characters are letters and vowel signs that NFC neither composes, decomposes
+    nor reorders (combining class 0), no other character becomes one under NFC or
+    re.I, and whitespace is collapsed, not removed: normalizing can join the pieces of
+    an anchor only by removing a character between them, so a text without removable
+    characters must hold the anchor as it is."""
+    if _MAY_VANISH.search(raw) is not None:
+        return True
+    if "খবর" in raw or "ুন" in raw:
+        return True
+    low = raw.lower()
+    return "related" in low or "more" in low or "you" in low
+
+
 def related_block(doc: Document):
     """The related-news block: the container after a heading such as "এই বিভাগের আরো
     খবর", "সম্পর্কিত খবর" or "আরও খবর". An inline "আরও পড়ুন:" label inside the text is a
@@ -1668,9 +1691,14 @@ def related_block(doc: Document):
     container = sc.container()
     body_weight = sc.total.get(container, 0) if container is not None else 0
     fallback = None
+    headings: dict = {}  # raw text -> its normalized text when it is a heading, else None
     for el, raw in sc.heading_candidates:
-        text = normalize_text(raw)
-        if not _RELATED_HEADING.match(text):
+        # (menus repeat their items' texts: an <li> and its one <a> share one)
+        text = headings.get(raw, "")
+        if text == "":
+            text = normalize_text(raw) if _may_be_related_heading(raw) else None
+            text = headings[raw] = text if text is not None and _RELATED_HEADING.match(text) else None
+        if text is None:
             continue
         if el.tag == "a" and (el.get("href") or "#")[:1] not in ("#", ""):
             continue  # a link *named* "আরও পড়ুন" is a read-more line, not a heading
@@ -1678,6 +1706,7 @@ def related_block(doc: Document):
         if read_more and el.tag not in ("h2", "h3", "h4", "h5", "h6"):
             continue
         # Climb until the block holds links other than the heading's own.
+        inside = None  # el's subtree (small: at most 60 characters of text, two children)
         block = el
         for _ in range(4):
             block = block.getparent()
@@ -1689,8 +1718,11 @@ def related_block(doc: Document):
             links = 0
             for a in block.iter("a"):
                 href = a.get("href")
-                if href and not href.startswith("#") and a is not el and el not in a.iterancestors() \
-                        and text_of(a):
+                if not href or href.startswith("#") or a is el:
+                    continue
+                if inside is None:
+                    inside = set(el.iter())  # (el in a.iterancestors(): a in el's subtree)
+                if a not in inside and text_of(a):
                     links += 1
                     if links >= 2:
                         break
@@ -1766,11 +1798,13 @@ def related_links(doc: Document, block) -> list[dict]:
                 break
         if hit:
             continue
+        url = doc.absolute(href).split("#")[0]
+        if url in seen:
+            continue  # (before the title: a teaser's image and headline link the same URL)
         title = link_title(a)
         if not title or _RELATED_HEADING.match(title):
             continue
-        url = doc.absolute(href).split("#")[0]
-        if url in seen or doc.is_own(url):
+        if doc.is_own(url):
             continue
         seen.add(url)
         out.append({"url": url, "title": title})
