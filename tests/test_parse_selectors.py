@@ -53,3 +53,50 @@ def test_fast_selectors_equal_lxml_xpath_on_random_trees():
                 assert len(got) == len(want) and all(a is b for a, b in zip(got, want)), xpath
             if len(_compile_steps(xpath).steps) == 1:  # how Profile.matches tests a signature
                 assert _compile_steps(xpath).exists(doc.root) == bool(want), xpath
+
+
+def _spelled(r: random.Random, word: str) -> str:
+    """``word`` as HTML source: each character as itself or as a character reference."""
+    out = []
+    for c in word:
+        k = r.random()
+        if k < 0.75:
+            out.append(c)
+        elif c == "_" and k < 0.85:
+            out.append("&lowbar;")
+        elif k < 0.85:
+            out.append(f"&#{'0' * r.randint(0, 3)}{ord(c)}{';' if r.random() < .8 else ''}")
+        else:
+            out.append(f"&#{r.choice('xX')}{'0' * r.randint(0, 2)}{ord(c):{r.choice('xX')}};")
+    return "".join(out)
+
+
+def test_source_spelling_precheck_is_sound_on_random_pages():
+    """``Document.source_may_spell`` says False only when no attribute value and no text of
+    the tree holds the word; the signature test with it equals lxml's XPath."""
+    from newsspider.parse.profiles import select_profile
+
+    words = ["single-news", "news-details", "a_b"]  # and "fj", only as &fjlig; in a text
+    r = random.Random(17)
+    said_no = by_reference = 0
+    for _ in range(300):
+        parts = []
+        for _ in range(r.randint(1, 12)):
+            cls = " ".join(_spelled(r, r.choice(words + ["single", "news", "x"])) for _ in range(r.randint(1, 3)))
+            text = r.choice(["t", "&fjlig;", "&amp;", "&#38;", "\r\n", "single\r\n-news", "\u0995", "&#x2D;"])
+            parts.append(f'<div class="{cls}">{text}</div>')
+        data = ("<html><head><meta charset='utf-8'></head><body>" + "".join(parts) + "</body></html>").encode()
+        if r.random() < 0.2:
+            data = data.replace(b"</body>", b"\xff\xfe</body>")  # invalid UTF-8 as well
+        doc = Document.from_bytes(data, "http://example.com/news/1/")
+        values = [v for el in doc.root.iter() for v in [*el.attrib.values(), el.text or "", el.tail or ""]]
+        for word in [*words, "fj"]:
+            there = any(word in v for v in values)
+            if not doc.source_may_spell(word):
+                said_no += 1
+                assert not there, (word, data)
+            elif there and word.encode() not in data:
+                by_reference += 1
+        signature = all_profiles()[0].signature
+        assert (select_profile(doc) is not None) == bool(lxml.etree.XPath(signature)(doc.root)), data
+    assert said_no > 50 and by_reference > 50, (said_no, by_reference)  # both sides of the test were seen

@@ -42,6 +42,23 @@ _CONTROL_BYTES = bytes([*range(0, 9), 11, 12, *range(14, 32), 127])
 _CONTROL_SINGLES = tuple(bytes([c]) for c in _CONTROL_BYTES)
 
 
+_NUMERIC_REF = re.compile(rb"&#([xX][0-9a-fA-F]+|[0-9]+)")
+_NAMED_REFS: dict[frozenset, tuple] = {}
+
+
+def _named_refs_spelling(chars: frozenset) -> tuple[bytes, ...]:
+    """``&name`` (as bytes) of every HTML5 named character reference whose characters
+    include one of ``chars`` (with or without its ``;``: the table lists both spellings
+    where HTML allows the short one)."""
+    names = _NAMED_REFS.get(chars)
+    if names is None:
+        from html.entities import html5
+
+        names = _NAMED_REFS[chars] = tuple(sorted({("&" + name.rstrip(";")).encode()
+                                                  for name, value in html5.items() if chars & set(value)}))
+    return names
+
+
 class cached_property:  # noqa: N801  (functools' name and meaning)
     """``functools.cached_property`` without its lock: Python 3.11's takes an RLock on
     every first read (about 0.7 us, a dozen reads a page); a Document is used by one
@@ -118,6 +135,39 @@ class Document:
         utf8 = self.__dict__.get("_utf8")
         return utf8 is None or word.lower().encode() in utf8.lower()
 
+    def source_may_spell(self, word: str) -> bool:
+        """False only when no text and no attribute value of the tree can contain the
+        ASCII ``word`` (case as given): the bytes libxml2 parsed (a UTF-8 page's own)
+        do not contain it, and no character reference in them can produce one of its
+        characters. The parser copies values from the source as written except for
+        character references (a numeric one, or a named one: HTML5's table, a superset
+        of what libxml2 knows) and line ends (CR LF to LF, CR to LF: they create no
+        other character); a byte of a multi-byte sequence, valid or not, never decodes
+        to ASCII. True when unknown (a page parsed from its decoded, scrubbed text).
+        One ``in`` over the bytes where no reference can spell a character of the word:
+        much cheaper than visiting the elements (a site profile's signature class on
+        every page that does not carry the template)."""
+        utf8 = self.__dict__.get("_utf8")
+        if utf8 is None or not word.isascii():
+            return True
+        if word.encode() in utf8:
+            return True
+        chars = set(word)
+        for name in _named_refs_spelling(frozenset(chars)):
+            if name in utf8:
+                return True
+        at = utf8.find(b"&")  # (memchr; a two-byte find(b"&#") is a slower byte loop)
+        while at >= 0:
+            m = _NUMERIC_REF.match(utf8, at) if utf8.startswith(b"#", at + 1) else None
+            if m is not None:
+                digits = m.group(1)
+                hexa = digits[:1] in (b"x", b"X")
+                digits = (digits[1:] if hexa else digits).lstrip(b"0")
+                if len(digits) <= 3 and chr(int(digits or b"0", 16 if hexa else 10)) in chars:
+                    return True  # (more than 3 digits without leading zeros: beyond ASCII)
+            at = utf8.find(b"&", at + 1)
+        return False
+
     def tail_has(self, marker: str, chars: int) -> bool:
         """``marker in self.text[-chars:].lower()`` for an ASCII lower-case marker, read
         from the UTF-8 bytes when the text is not decoded: their last ``chars`` bytes
@@ -141,12 +191,22 @@ class Document:
     # -- precomputed lookups -----------------------------------------------------
     @cached_property
     def _head_tags(self) -> dict[str, list]:
-        """Every ``<meta>``, ``<script>`` and ``<link>`` of the page, in document order:
-        one walk of the tree for the three (each walk costs about as much as the three)."""
-        found: dict[str, list] = {"meta": [], "script": [], "link": []}
-        for el in self.root.iter("meta", "script", "link"):
+        """Every ``<meta>``, ``<script>``, ``<link>`` and ``<title>`` of the page, in
+        document order: one walk of the tree for the four (each walk costs about as much
+        as the four; even ``next(root.iter("title"))`` walks the whole tree, as lxml's
+        iterator looks for the match after the one it returns)."""
+        found: dict[str, list] = {"meta": [], "script": [], "link": [], "title": []}
+        for el in self.root.iter("meta", "script", "link", "title"):
             found[el.tag].append(el)
         return found
+
+    @property
+    def title_element(self):
+        """The first ``<title>`` below the root, in document order (None without one)."""
+        for el in self._head_tags["title"]:
+            if el is not self.root:
+                return el
+        return None
 
     @cached_property
     def meta_all(self) -> dict[str, list[str]]:

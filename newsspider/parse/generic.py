@@ -74,7 +74,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta, timezone
 from functools import lru_cache
-from itertools import chain, count, islice
+from itertools import chain, islice
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -114,15 +114,6 @@ _RELATED_HEADING = re.compile(
 )
 _PREVNEXT_ATTR = re.compile(r"(?:prev|next)[-_]?(?:post|prev|next)?|post-?navigation|nav-links", re.I)
 _HOME_WORDS = {"প্রচ্ছদ", "হোম", "home", "মূলপাতা", "প্রথম পাতা", "homepage"}
-
-
-def _first_below(el, tag: str):
-    """``el.find(".//tag")`` without ElementPath's Python machinery: the first
-    descendant with that tag, in document order."""
-    for found in el.iter(tag):
-        if found is not el:
-            return found
-    return None
 
 
 def text_of(el) -> str:
@@ -213,10 +204,26 @@ def _attr_flags(attr: str) -> tuple:
     if flags is None:
         if len(_ATTR_FLAGS) >= 100_000:
             _ATTR_FLAGS.clear()  # bounded: ids can be unique per page
-        flags = _ATTR_FLAGS[attr] = (
-            bool(attr.strip() and _NOISE_ATTR.search(attr)), bool(_DATE_ATTR.search(attr)),
-            bool(_AUTHOR_ATTR.search(attr)), "crumb" in attr.lower(), bool(_TAGS_ATTR.search(attr)))
+        flags = (bool(attr.strip() and _NOISE_ATTR.search(attr)), bool(_DATE_ATTR.search(attr)),
+                 bool(_AUTHOR_ATTR.search(attr)), "crumb" in attr.lower(), bool(_TAGS_ATTR.search(attr)))
+        flags = _ATTR_FLAGS[attr] = (*flags, any(flags))  # [5]: any of the five
     return flags
+
+
+# class value -> (hiding class, its _attr_flags as an element's only attribute, or None
+# for an empty one or one without any flag), shared by all documents as _ATTR_FLAGS is:
+# most elements of a page have a class and no other attribute, and the theme's class
+# strings repeat.
+_CLASS_INFO: dict[str, tuple] = {}
+
+
+def _class_info(cls: str) -> tuple:
+    if len(_CLASS_INFO) >= 100_000:
+        _CLASS_INFO.clear()
+    attr = f"{cls} "  # what the scan tests for class and id: "class id"
+    flags = _attr_flags(attr) if len(attr) > 1 else None
+    info = _CLASS_INFO[cls] = (_hidden_attrs({"class": cls}), flags if flags is not None and flags[5] else None)
+    return info
 
 
 def _first_str(value) -> str | None:
@@ -263,7 +270,7 @@ class Scan:
 
     def __init__(self, doc: Document):
         self.doc = doc
-        self.total: dict = {}        # element -> paragraph weight it adds to its parent
+        self.total: dict = {}        # element -> paragraph weight it adds to its parent (0: absent)
         self.boxed: dict = {}        # noise box -> weight of its subtree
         self.protected: set = set()  # boxes that hold the article
         self.order: dict = {}
@@ -277,86 +284,158 @@ class Scan:
         self.body_props: list = []   # visible itemprop=articleBody elements
         self.microdata: list = []    # (field, value, itemprop, boxes)
         self.own: dict = {}          # element -> weight of its own text (not in a <p>)
-        self.heading_links = 0
-        body = doc.root.find("body")
-        self.body = body if body is not None else doc.root
-        self._walk(self.body, ())
+        # (element, text) of the elements that can head a related block, in document
+        # order, as _heading_candidates finds them in the whole tree: found by this walk
+        # (its texts, up to 61 characters), and by _short_texts where it does not go
+        self.heading_candidates: list = []
+        self._text: str | None = None  # the last walked element's short text (_walk)
+        root = doc.root
+        body = root.find("body")
+        if body is None:
+            self.body = root
+            self._walk(root, ())
+        else:
+            # the root is never a candidate (html), its children in document order
+            self.body = body
+            cands = self.heading_candidates
+            for child in root:
+                if child is body:
+                    self._walk(body, ())
+                elif isinstance(child.tag, str):
+                    _short_texts(child, cands)
+            if root.tag in _RELATED_TAG_SET:  # (never from the HTML parser: its root is <html>)
+                self.heading_candidates = _heading_candidates(root)
         self._finish()
 
     _flags = staticmethod(_attr_flags)
 
     def _walk(self, el, boxes: tuple, tag: str | None = None) -> int:
-        """``tag``: ``el.tag`` when the caller has read it (each read builds a string)."""
+        """``tag``: ``el.tag`` when the caller has read it (each read builds a string).
+        Returns the weight; leaves the element's text (``"".join(el.itertext())``) in
+        ``self._text`` while it has at most 60 characters, else None there."""
         order = self.order
         order[el] = len(order)
         flags = None
+        label = False
         attrs = el.items()  # one call; each el.get() is another walk of the attributes
         if attrs:
-            a = dict(attrs)
-            # _hidden_attrs(a), inline (this runs for every element of the page)
-            style, cls = a.get("style"), a.get("class")
-            if (style is not None and _HIDDEN_STYLE.search(style) is not None) \
-                    or a.get("hidden") is not None or a.get("aria-hidden") == "true" \
-                    or (cls is not None and ("hid" in cls or "none" in cls or "sr-only" in cls
-                                             or "screen-reader" in cls) and _HIDDEN_CLASS.search(cls) is not None):
-                self._hidden(el)
-                return 0
-            itemprop = a.get("itemprop")
-            if itemprop is not None:
-                self._itemprop(el, itemprop, boxes)
-            id_ = a.get("id")
-            if cls is not None or id_ is not None:
-                attr = f"{cls or ''} {id_ or ''}"
-                if len(attr) > 1:
-                    flags = _ATTR_FLAGS.get(attr) or _attr_flags(attr)
+            if len(attrs) == 1 and attrs[0][0] == "class":  # most elements: their class alone
+                info = _CLASS_INFO.get(attrs[0][1]) or _class_info(attrs[0][1])
+                if info[0]:
+                    return self._hidden_walk(el)
+                flags = info[1]
+            else:
+                a = dict(attrs)
+                # _hidden_attrs(a), inline (this runs for every element of the page)
+                style, cls = a.get("style"), a.get("class")
+                if (style is not None and _HIDDEN_STYLE.search(style) is not None) \
+                        or a.get("hidden") is not None or a.get("aria-hidden") == "true" \
+                        or (cls is not None and ("hid" in cls or "none" in cls or "sr-only" in cls
+                                                 or "screen-reader" in cls) and _HIDDEN_CLASS.search(cls) is not None):
+                    return self._hidden_walk(el)
+                itemprop = a.get("itemprop")
+                if itemprop is not None:
+                    self._itemprop(el, itemprop, boxes)
+                id_ = a.get("id")
+                if cls is not None or id_ is not None:
+                    attr = f"{cls or ''} {id_ or ''}"
+                    if len(attr) > 1:
+                        flags = _ATTR_FLAGS.get(attr) or _attr_flags(attr)
+                        label = a.get("aria-label") == "breadcrumb"
+                        if not (flags[5] or label):
+                            flags = None  # no flag: as the class-alone path says it
         if tag is None:
             tag = el.tag
-        box = tag in _NOISE_ELEMENTS or (flags is not None and flags[0])
-        if box:
-            boxes = (*boxes, el)
-        if tag in ("h1", "h2", "h3"):
-            self._headings.append((el, boxes))
-        elif tag == "time":
-            self.times.append((el, boxes))
+        kind = _SCAN_KIND.get(tag)  # None: a tag with no rule of its own (div, a, li, span ...)
+        if kind is None:
+            box = flags is not None and flags[0]
+            if box:
+                boxes = (*boxes, el)
+        else:
+            box = kind == 1 or (flags is not None and flags[0])
+            if box:
+                boxes = (*boxes, el)
+            if kind == 2:
+                self._headings.append((el, boxes))
+            elif kind == 3:
+                self.times.append((el, boxes))
         if flags is not None:
             if flags[1]:
                 self.dated.append(el)
             if flags[2]:
                 self.authors.append(el)
-            if flags[3] or a.get("aria-label") == "breadcrumb":  # a: flags come from attrs
+            if flags[3] or label:
                 self.crumbs.append(el)
             if flags[4]:
                 self.tag_boxes.append(el)
-        if tag == "p":
+        cands = self.heading_candidates
+        slot = len(cands)
+        if kind == 4:  # <p>
             weight = _para_weight(el)
             for child in el:  # bylines and dates hide in <p> too; no weight below
                 ctag = child.tag
                 if isinstance(ctag, str) and ctag not in _SKIP_TAGS:
                     self._walk_meta(child, boxes)
+            joined = _short_children(el, cands)
         else:
-            if tag == "a" and not boxes and len(el):
-                for _ in el.iter("h2", "h3", "h4"):
-                    self.heading_links += 1
-                    break
             weight = 0
-            own = len((el.text or "").strip()) if tag != "a" else 0
+            text = el.text
+            if text:
+                n = len(text)
+                parts = [text]
+                own = len(text.strip()) if tag != "a" else 0
+            else:
+                n = own = 0
+                parts = []
             for child in el:
                 ctag = child.tag
-                if isinstance(ctag, str) and ctag not in _SKIP_TAGS:
-                    weight += self._walk(child, boxes, ctag)
-                if ctag != "a":
-                    tail = child.tail  # each access decodes the UTF-8 anew
-                    if tail:
+                if isinstance(ctag, str):
+                    if ctag not in _SKIP_TAGS:
+                        weight += self._walk(child, boxes, ctag)
+                        sub = self._text
+                    elif len(child):
+                        sub = _short_texts(child, cands)
+                    else:  # (no noise tag is a candidate)
+                        sub = child.text or ""
+                        if len(sub) > 60:
+                            sub = None
+                    if sub is None:
+                        n = 61
+                    elif sub and n <= 60:
+                        n += len(sub)
+                        parts.append(sub)
+                tail = child.tail  # each access decodes the UTF-8 anew
+                if tail:
+                    if ctag != "a":
                         own += len(tail.strip())
+                    if n <= 60:
+                        n += len(tail)
+                        parts.append(tail)
             if own >= 25 and tag not in _NO_OWN_WEIGHT:
                 weight += own
                 self.own[el] = own
+            if n > 60:
+                joined = None
+            elif len(parts) == 1:
+                joined = parts[0]
+            else:
+                joined = "".join(parts)
+        if joined and tag in _RELATED_TAG_SET and ("খ" in joined or "প" in joined or "e" in joined or "E" in joined) \
+                and len(el) <= 2:
+            cands.insert(slot, (el, joined))  # before its descendants: document order
+        self._text = joined
         if box:
             self.boxed[el] = weight
-            self.total[el] = 0
-            return 0
-        self.total[el] = weight
+            return 0  # (total: read as .get(el, 0) everywhere, and 0 is not stored)
+        if weight:
+            self.total[el] = weight
         return weight
+
+    def _hidden_walk(self, el) -> int:
+        """A hidden element met by ``_walk``: its microdata, its heading candidates."""
+        self._hidden(el)
+        self._text = _short_texts(el, self.heading_candidates)
+        return 0
 
     def _walk_meta(self, el, boxes: tuple) -> None:
         """Inside a paragraph: only the candidates (dates, authors, microdata)."""
@@ -432,7 +511,7 @@ class Scan:
         page's title metadata (og:title, JSON-LD headline, <title>), else every <h1>."""
         doc = self.doc
         art = doc.jsonld_article or {}
-        title_el = _first_below(doc.root, "title")
+        title_el = doc.title_element
         known = [match_key(t) for t in (_first_str(art.get("headline")), doc.meta.get("og:title"),
                                          "".join(title_el.itertext()) if title_el is not None else "") if t]
         known = [k for k in known if len(k) >= 4]
@@ -465,7 +544,14 @@ class Scan:
             node = node.getparent()
 
     def container(self):
-        """The smallest element holding most (70 %) of the page's paragraph text."""
+        """The smallest element holding most (70 %) of the page's paragraph text (the
+        weights are final after ``_finish``: computed once)."""
+        found = self.__dict__.get("_container", self)
+        if found is self:
+            found = self._container = self._find_container()
+        return found
+
+    def _find_container(self):
         node = self.body
         total = self.total
         while True:
@@ -503,6 +589,9 @@ _NEVER_ARTICLE = re.compile(
     r"newsletter|subscri\w*|also-read|read-also|more-news|tags?|breadcrumbs?|author-?box|caption|"
     r"popular|most-read)(?:$|[\s_-])", re.I)
 _NO_OWN_WEIGHT = frozenset(("a", "li", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6"))
+# the tags with a rule of their own in Scan._walk: 1 a noise element (a box), 2 a heading
+# candidate (h1-h3), 3 <time>, 4 <p>
+_SCAN_KIND = {**dict.fromkeys(_NOISE_ELEMENTS, 1), "h1": 2, "h2": 2, "h3": 2, "time": 3, "p": 4}
 _MICRODATA_DATES = {"datePublished": "published", "dateCreated": "published", "uploadDate": "published",
                     "dateModified": "updated"}
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
@@ -768,7 +857,7 @@ _SITE_SEPARATORS = re.compile(r"\s+(?:[|\-–—:»«/]|::)\s+")
 def headline(doc: Document) -> tuple[str | None, str]:
     ld = normalize_text(_first_str(doc.jsonld_article.get("headline")) or "") if doc.jsonld_article else ""
     og = normalize_text(doc.meta.get("og:title") or doc.meta.get("twitter:title") or "")
-    title_el = _first_below(doc.root, "title")
+    title_el = doc.title_element
     title = normalize_text("".join(title_el.itertext())) if title_el is not None else ""
     known = [k for k in (match_key(ld), match_key(og), match_key(title)) if len(k) >= 4]
     sc = scan(doc)
@@ -1512,22 +1601,28 @@ def _heading_candidates(root) -> list:
     ``re.I`` folds only E to e): ``normalize_text`` creates none of these characters,
     so a text without them cannot match ``_RELATED_HEADING``. One walk computes every
     element's text length from its children's (an ``itertext()`` iterator per element
-    cost more than the whole walk)."""
+    cost more than the whole walk). ``Scan`` finds the same list in its own walk
+    (``Scan.heading_candidates``); this walks a tree of its own."""
     out: list = []
-    _short_texts(root, out, count())
-    out.sort(key=_first)
-    return [(el, text) for _, el, text in out]
+    _short_texts(root, out)
+    return out
 
 
-def _first(item):
-    return item[0]
-
-
-def _short_texts(el, out: list, order) -> str | None:
+def _short_texts(el, out: list) -> str | None:
     """The text of ``el`` (``"".join(itertext())``) when it has at most 60 characters,
-    else None; appends the candidates in its subtree to ``out`` as (position in
-    document order, element, text)."""
-    position = next(order)
+    else None; appends the candidates in its subtree, itself included, to ``out`` in
+    document order (each element inserted before its descendants' candidates)."""
+    slot = len(out)
+    joined = _short_children(el, out)
+    if joined and el.tag in _RELATED_TAG_SET and len(el) <= 2 and \
+            ("খ" in joined or "প" in joined or "e" in joined or "E" in joined):
+        out.insert(slot, (el, joined))
+    return joined
+
+
+def _short_children(el, out: list) -> str | None:
+    """``_short_texts`` of ``el`` without ``el``'s own candidacy: its text, and its
+    descendants' candidates appended to ``out``."""
     text = el.text
     parts = [text] if text else []
     n = len(text) if text else 0
@@ -1535,15 +1630,14 @@ def _short_texts(el, out: list, order) -> str | None:
         ctag = child.tag
         if isinstance(ctag, str):
             if len(child):
-                sub = _short_texts(child, out, order)
+                sub = _short_texts(child, out)
             else:  # a leaf, inline: its text is its .text
-                cpos = next(order)
                 sub = child.text or ""
                 if len(sub) > 60:
                     sub = None
                 elif sub and ctag in _RELATED_TAG_SET and \
                         ("খ" in sub or "প" in sub or "e" in sub or "E" in sub):
-                    out.append((cpos, child, sub))
+                    out.append((child, sub))
             if sub is None:
                 n = 61
             elif n <= 60:
@@ -1555,11 +1649,30 @@ def _short_texts(el, out: list, order) -> str | None:
             parts.append(tail)
     if n > 60:
         return None
-    joined = "".join(parts)
-    if n and el.tag in _RELATED_TAG_SET and len(el) <= 2 and \
-            ("খ" in joined or "প" in joined or "e" in joined or "E" in joined):
-        out.append((position, el, joined))
-    return joined
+    return "".join(parts)
+
+
+# A character normalize_text might remove (its invisible ones) or that might stand for
+# another under re.I: anything but ASCII without its invisible controls, the Bangla
+# block and ZWNJ/ZWJ (which it keeps).
+_MAY_VANISH = re.compile(r"[^\t-\r\x1c-\x7e\u0980-\u09ff\u200c\u200d]")
+
+
+def _may_be_related_heading(raw: str) -> bool:
+    """False only when ``_RELATED_HEADING.match(normalize_text(raw))`` cannot succeed,
+    without normalizing (NFC costs ~800 instructions a Bangla character): every
+    alternative holds "খবর", "ুন" (পড়ুন) or, in any case, "related", "more" or "you".
+    Their characters are letters and vowel signs that NFC neither composes, decomposes
+    nor reorders (combining class 0), no other character becomes one under NFC or
+    re.I, and whitespace is collapsed, not removed: normalizing can join the pieces of
+    an anchor only by removing a character between them, so a text without removable
+    characters must hold the anchor as it is."""
+    if _MAY_VANISH.search(raw) is not None:
+        return True
+    if "খবর" in raw or "ুন" in raw:
+        return True
+    low = raw.lower()
+    return "related" in low or "more" in low or "you" in low
 
 
 def related_block(doc: Document):
@@ -1571,9 +1684,14 @@ def related_block(doc: Document):
     container = sc.container()
     body_weight = sc.total.get(container, 0) if container is not None else 0
     fallback = None
-    for el, raw in _heading_candidates(doc.root):
-        text = normalize_text(raw)
-        if not _RELATED_HEADING.match(text):
+    headings: dict = {}  # raw text -> its normalized text when it is a heading, else None
+    for el, raw in sc.heading_candidates:
+        # (menus repeat their items' texts: an <li> and its one <a> share one)
+        text = headings.get(raw, "")
+        if text == "":
+            text = normalize_text(raw) if _may_be_related_heading(raw) else None
+            text = headings[raw] = text if text is not None and _RELATED_HEADING.match(text) else None
+        if text is None:
             continue
         if el.tag == "a" and (el.get("href") or "#")[:1] not in ("#", ""):
             continue  # a link *named* "আরও পড়ুন" is a read-more line, not a heading
@@ -1581,6 +1699,7 @@ def related_block(doc: Document):
         if read_more and el.tag not in ("h2", "h3", "h4", "h5", "h6"):
             continue
         # Climb until the block holds links other than the heading's own.
+        inside = None  # el's subtree (small: at most 60 characters of text, two children)
         block = el
         for _ in range(4):
             block = block.getparent()
@@ -1592,8 +1711,11 @@ def related_block(doc: Document):
             links = 0
             for a in block.iter("a"):
                 href = a.get("href")
-                if href and not href.startswith("#") and a is not el and el not in a.iterancestors() \
-                        and text_of(a):
+                if not href or href.startswith("#") or a is el:
+                    continue
+                if inside is None:
+                    inside = set(el.iter())  # (el in a.iterancestors(): a in el's subtree)
+                if a not in inside and text_of(a):
                     links += 1
                     if links >= 2:
                         break
@@ -1676,13 +1798,15 @@ def related_links(doc: Document, block) -> list[dict]:
                 break
         if hit:
             continue
-        title = link_title(a)
-        if not title or _RELATED_HEADING.match(title):
-            continue
         url = doc.absolute(href)
         if "#" in url:
             url = url.split("#")[0]
-        if url in seen or doc.is_own(url):
+        if url in seen:
+            continue  # (before the title: a teaser's image and headline link the same URL)
+        title = link_title(a)
+        if not title or _RELATED_HEADING.match(title):
+            continue
+        if doc.is_own(url):
             continue
         seen.add(url)
         out.append({"url": url, "title": title})

@@ -47,12 +47,22 @@ class Profile:
         # Not the class index (the whole class pass, for a page that may not carry the
         # template at all): a one-step signature walks the tag's elements until the
         # first match, which is cheaper than lxml's XPath on template and other pages.
+        # First the class words the step needs, in the page's bytes: a page of another
+        # portal rarely spells them at all (``Document.source_may_spell``).
         found = _SIGNATURES.get(self.signature)
         if found is None:
             steps = _compile_steps(self.signature)
-            found = _SIGNATURES[self.signature] = steps.exists if steps is not None and len(steps.steps) == 1 \
-                else lxml.etree.XPath(self.signature)
-        return bool(found(doc.root))
+            if steps is not None and len(steps.steps) == 1:
+                # contains(@class, w) and the token test both need w inside the class value
+                found = (tuple(word for _, word in steps.steps[0][1]), steps.exists)
+            else:
+                found = ((), lxml.etree.XPath(self.signature))
+            _SIGNATURES[self.signature] = found
+        words, test = found
+        for word in words:
+            if not doc.source_may_spell(word):
+                return False
+        return bool(test(doc.root))
 
     def select(self, doc: Document, field: str) -> list:
         """The elements the profile names for a field ([] when it names none)."""
