@@ -177,7 +177,8 @@ def test_fast_path_matches_reference_on_every_bmp_character_in_context():
         if 0xD800 <= cp <= 0xDFFF:
             continue
         c = chr(cp)
-        for s in (c, "ক" + c, c + "\u09be", "\u09c7" + c, c + "\u0301", c + "\u09bc", "\u09cd" + c):
+        for s in (c, "ক" + c, c + "\u09be", "\u09c7" + c, c + "\u0301", c + "\u09bc", "\u09cd" + c,
+                  "\u09df" + c, c + "\u09dc", "\u09cd\u09dd" + c, "ন\u09df" + c + "\u09be"):
             assert normalize_text(s) == _reference_normalize_text(s), ascii(s)
 
 
