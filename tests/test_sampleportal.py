@@ -614,3 +614,10 @@ def test_a_server_that_keeps_its_pages_answers_what_it_renders_and_renders_each_
         etag = want["/news/1001/"][1]["ETag"]
         assert _open(server.base_url + "/news/1001/", {"If-None-Match": etag})[0] == 304
     assert sorted(rendered) == sorted(set(first)), "each page rendered once"
+    with serve(portal) as server:
+        rendered.clear()
+        server.keep_pages()  # every page rendered before the first request
+        assert sorted(rendered) == sorted(portal.paths())
+        before = len(rendered)
+        answers(server)  # only what no path of the portal's list is, rendered on its request
+        assert set(rendered[before:]) == {"/news/1002", "/news/9999/", "/no/such/page"}

@@ -34,7 +34,8 @@ def cmd_serve(args) -> int:
             return 2
         srv = serve_registry(chosen, args.host, args.port, scale=args.scale, access_log=args.access_log,
                              edition=args.edition)
-        srv.page_cache = {} if args.cache_pages else None
+        if args.cache_pages:
+            srv.keep_pages()
         for p in chosen:
             site, url = srv.site(p.host)
             print(f"serving {url}/ ({site.articles} articles, dates in {p.timezone}) on {srv.address} "
@@ -42,7 +43,8 @@ def cmd_serve(args) -> int:
     else:
         portal = _portal(args)
         srv = serve(portal, args.host, args.port, access_log=args.access_log)
-        srv.page_cache = {} if args.cache_pages else None
+        if args.cache_pages:
+            srv.keep_pages()
         print(f"serving {srv.base_url}/ ({portal.articles} articles)", flush=True)
     try:
         while not stop.wait(0.5):
@@ -98,7 +100,7 @@ def main(argv=None) -> int:
     s.add_argument("--scale", type=float, default=1.0, help="with --portals: multiply each portal's size")
     s.add_argument("--access-log", help="append one line per request: time, host, method, path, status")
     s.add_argument("--cache-pages", action="store_true",
-                   help="render each page once and answer it from memory after (as a remote portal's cache "
+                   help="render every page before serving and answer from memory (as a remote portal's cache "
                         "does; what the benchmark serves, so its crawls do not share their cores with the generator)")
     common(s)
     s.set_defaults(func=cmd_serve)

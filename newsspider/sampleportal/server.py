@@ -176,6 +176,15 @@ class PortalServer(ThreadingHTTPServer):
                 self.page_cache[key] = (status, dict(headers), body)
                 self._page_cache_bytes += len(body)
 
+    def keep_pages(self) -> None:
+        """Keep pages from now on, every page of every portal served rendered first (so no
+        request finds the cache cold: a benchmark's first crawl would wait on rendering
+        that the later ones do not)."""
+        self.page_cache = {}
+        for portal, base_url in [(self.portal, self.base_url), *self.sites.values()]:
+            for path in portal.paths():
+                self.keep_page((id(portal), base_url, path), *portal.render(path, base_url))
+
     def reset_requests(self) -> None:
         with self._lock:
             self.requests.clear()
