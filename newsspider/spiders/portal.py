@@ -55,6 +55,7 @@ except ImportError:  # pragma: no cover
 from scrapy.http import TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip
+from scrapy.utils.response import get_base_url
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from newsspider import portals
@@ -84,6 +85,14 @@ NEVER_PATHS = re.compile(
 # One key per article however it is linked; the URL policy decides what may be fetched.
 # Remembered for the last links folded: a portal links the same pages from page after page.
 canonical_key = functools.lru_cache(maxsize=4096)(fold)
+# Links joined to their page's base URL, remembered alike (every listing page repeats the
+# portal's menus and latest-news boxes): what ``response.urljoin`` returns.
+_joined = functools.lru_cache(maxsize=8192)(urljoin)
+
+
+def _absolute(response, href: str) -> str:
+    """``response.urljoin(href)`` (its base: the page's ``<base href>`` or URL)."""
+    return _joined(get_base_url(response), href)
 
 
 def _parse_since(value: str) -> datetime:
@@ -419,7 +428,7 @@ class PortalSpider(scrapy.Spider):
                                          errback=self.discovery_failed, priority=20, meta={"role": "feed"})
         articles, listings = [], []
         for href in self._listing_hrefs(response):
-            url = response.urljoin(href.strip())
+            url = _absolute(response, href.strip())
             if not self._allowed(url, "listing"):
                 continue
             if self._is_article_url(url):
@@ -491,7 +500,7 @@ class PortalSpider(scrapy.Spider):
                           request_headers=_request_headers(response))
         placements: dict[str, dict] = {}
         for a in response.xpath("//a[@href]"):
-            url = response.urljoin(a.attrib["href"].strip())
+            url = _absolute(response, a.attrib["href"].strip())
             if not (self.policy.allows(url) and self._is_article_url(url)):
                 continue
             title = " ".join(" ".join(a.xpath(".//text()").getall()).split())
@@ -754,7 +763,7 @@ def teaser_dates(response, articles: list[str], tz: str) -> dict[str, str]:
     wanted = {canonical_key(u) for u in articles}
     out: dict[str, str] = {}
     for a in response.xpath("//a[@href]"):
-        key = canonical_key(response.urljoin(a.attrib["href"].strip()))
+        key = canonical_key(_absolute(response, a.attrib["href"].strip()))
         if key not in wanted or key in out:
             continue
         block = a
