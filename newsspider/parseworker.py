@@ -126,10 +126,12 @@ class _Worker:
         self.inbox = bytearray()
         self.outbox = bytearray()   # what the socket did not take yet
         self.dead = False
+        self.used = False
         loop.add_reader(ours.fileno(), self._readable)
 
     # -- out
     def send(self, message: bytes) -> asyncio.Future:
+        self.used = True
         future = self.loop.create_future()
         self.waiting.append(future)
         frame = _HEADER.pack(len(message)) + message
@@ -212,7 +214,11 @@ class _Worker:
         self.sock.close()
 
     def close(self) -> None:
-        """The worker reads the end of its input and exits; it is waited for."""
+        """The worker reads the end of its input and exits; it is waited for. A worker
+        that never had a page is stopped at once (a run that parsed nothing, as most
+        hourly runs of an unchanged portal, does not wait for its imports)."""
+        if not self.used and self.popen.poll() is None:
+            self.popen.kill()
         if not self.dead:
             self.dead = True
             try:

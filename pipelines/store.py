@@ -739,6 +739,7 @@ class StorePipeline:
         self.archive: Archive | None = None
         self.pending: list = []
         self.process = None         # the writer process (pipelines.writer.ArchiveProcess), mode "process"
+        self._started = None        # that process, started early (its imports meanwhile), not yet open
         self.in_flight: list = []   # [(future, number of items)], oldest first
 
     def _call(self, name: str, *args, **kwargs):
@@ -753,6 +754,12 @@ class StorePipeline:
         from scrapy import signals
 
         pipe = cls(crawler)
+        if pipe.mode == "process" and pipe.path:
+            from pipelines.writer import ArchiveProcess
+
+            # started now, opened at the spider's opening: its imports overlap Scrapy's
+            # start-up instead of holding up the opening
+            pipe._started = ArchiveProcess.started(pipe.log_level)
         # spider_closed fires after CoreStats has written finish_time and finish_reason,
         # so the run row gets Scrapy's final stats.
         crawler.signals.connect(pipe.spider_closed, signal=signals.spider_closed)
@@ -783,7 +790,9 @@ class StorePipeline:
         if self.mode == "process":
             from pipelines.writer import ArchiveProcess
 
-            self.archive = self.process = ArchiveProcess(self.path, log_level=self.log_level, **options)
+            process, self._started = self._started or ArchiveProcess.started(self.log_level), None
+            process.open(self.path, **options)
+            self.archive = self.process = process
         else:
             self.archive = Archive(self.path, **options)
         args = {k: v for k, v in vars(spider).items()

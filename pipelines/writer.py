@@ -159,6 +159,18 @@ class ArchiveProcess:
     ``Future`` of it at once. ``write`` returns the archive's counts after the batch."""
 
     def __init__(self, *args, log_level: int = logging.DEBUG, **kwargs):
+        self.start(log_level)
+        self.open(*args, **kwargs)
+
+    @classmethod
+    def started(cls, log_level: int = logging.DEBUG) -> "ArchiveProcess":
+        """The child, started (it imports the store meanwhile), without an archive yet:
+        ``open`` gives it one. The crawl starts it as early as it can."""
+        self = cls.__new__(cls)
+        self.start(log_level)
+        return self
+
+    def start(self, log_level: int) -> None:
         ours, theirs = socket.socketpair()
         try:
             self.process = _Child(theirs.fileno(), log_level)
@@ -170,6 +182,9 @@ class ArchiveProcess:
         self._sender = threading.Thread(target=self._send_loop, name="archive-writer-send", daemon=True)
         self._sender.start()
         self._dead: BaseException | None = None
+
+    def open(self, *args, **kwargs) -> None:
+        """``Archive(*args, **kwargs)`` in the child."""
         try:
             self.call("__init__", *args, **kwargs)
         except BaseException:

@@ -254,7 +254,8 @@ class PortalSpider(scrapy.Spider):
         # article pages are parsed in a process of their own (newsspider/parseworker.py)
         spider.parse_worker = ParseWorker() if s.getbool("PARSE_WORKER", True) else None
         if spider.parse_worker is not None:
-            crawler.signals.connect(spider.parse_worker.start, signal=scrapy.signals.spider_opened)
+            # started by the first article page (a run that fetches none, as an hourly run
+            # of an unchanged portal, starts none), ended and waited for at the close
             crawler.signals.connect(spider.parse_worker.close, signal=scrapy.signals.spider_closed)
         return spider
 
