@@ -669,6 +669,29 @@ def crawl_states(path, portal: str | None = None) -> dict[str, tuple]:
 
 # --------------------------------------------------------------------------- the pipeline
 
+def _sendable(item):
+    """``item`` if it can be pickled for the writer process, else the failure row that
+    says why (with its bytes), as for an item whose write raises: nothing lost silently."""
+    import pickle
+
+    try:
+        pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
+        return item
+    except Exception as exc:
+        url = getattr(item, "fetched_url", None) or getattr(item, "url", None)
+        if url is None:
+            raise
+        log.error("could not store %s: %s: %s", url, type(exc).__name__, exc)
+        raw = getattr(item, "raw", None)
+        failure = Failure(url, f"store raised {type(exc).__name__}: {exc}"[:500], kind="parse", error=True,
+                          failed_at=iso(utcnow()), raw=raw)
+        try:
+            pickle.dumps(failure, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:
+            failure.raw = None
+        return failure
+
+
 def pipeline_failure(item, failure) -> Failure | None:
     """The failure row of an item a pipeline raised on (Scrapy's ``item_error``), with its
     bytes; None for a failure item itself or an item without a URL."""
@@ -831,7 +854,11 @@ class StorePipeline:
             self._collect()
             return
         if self.process is not None:
-            self.in_flight.append((self.process.submit("write", items), len(items)))
+            try:
+                future = self.process.submit("write", items)
+            except Exception:  # an item that cannot be pickled: it becomes its failure row
+                future = self.process.submit("write", [_sendable(item) for item in items])
+            self.in_flight.append((future, len(items)))
         else:
             try:
                 counts = self._write(items)

@@ -3,7 +3,7 @@
 ``StorePipeline`` hands each batch of items to ``Archive.write``. Most of a write's time is
 SQLite (the two FTS5 indexes' tokenizers, the inserts) and zlib: 2.4 ms an article, about
 a third of the crawl's CPU. Run in the crawl's thread it holds up the fetching; run in a
-thread of the crawl's process (``ARCHIVE_WRITER = "thread"``) it competes for the GIL at
+thread of the crawl's process (an earlier version's option) it competed for the GIL at
 every statement, and measured no faster. ``ArchiveProcess`` runs the same ``Archive`` in a
 child process: the crawl's thread only pickles a batch (about 20 us an article), and the
 writes run on the other core.

@@ -174,3 +174,29 @@ def test_a_crawl_whose_writer_is_killed_stops_as_an_archive_error_and_the_next_r
     sql = "SELECT url, content_hash FROM articles ORDER BY url"
     assert rows(archive, sql) == rows(tmp_path / "uninterrupted.db", sql)
     assert len(rows(archive, sql)) > 60
+
+
+def test_an_item_that_cannot_be_pickled_is_stored_as_its_failure_and_the_batch_goes_on(tmp_path):
+    """The batch goes to the writer pickled: an item that cannot be (a generator among its
+    fields) becomes its failure row, with its bytes, and the rest of the batch is stored."""
+    from scrapy.utils.test import get_crawler
+
+    from newsspider.spiders.portal import PortalSpider
+    from pipelines.store import StorePipeline
+
+    crawler = get_crawler(PortalSpider, {"ARCHIVE_PATH": str(tmp_path / "a.db"), "PORTAL_URL": "http://p.test/"})
+    spider = PortalSpider.from_crawler(crawler)
+    crawler.spider = spider
+    pipe = StorePipeline.from_crawler(crawler)
+    pipe.open_spider(spider)
+    bad = article(2)
+    bad.tags = (t for t in ())  # not picklable
+    for item in (article(1), bad, article(3)):
+        pipe.process_item(item, spider)
+    pipe.spider_closed(spider, "finished")
+    stored = [r["url"] for r in rows(tmp_path / "a.db", "SELECT url FROM articles ORDER BY url")]
+    assert stored == ["http://p.test/news/1/", "http://p.test/news/3/"]
+    failure = rows(tmp_path / "a.db", "SELECT url, kind, reason FROM failures")
+    assert [(f["url"], f["kind"]) for f in failure] == [("http://p.test/news/2/", "parse")]
+    assert "store raised TypeError" in failure[0]["reason"]
+    assert rows(tmp_path / "a.db", "SELECT count(*) AS n FROM responses WHERE url = 'http://p.test/news/2/'")[0]["n"] == 1
