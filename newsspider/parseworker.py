@@ -252,8 +252,9 @@ class ParseWorker:
         return worker
 
     def start(self) -> None:
-        """At the spider's opening: the worker starts (and imports the parser) before the
-        first page."""
+        """Start the worker now (it imports the parser before the first page comes); the
+        spider leaves it to its first article page instead, so a run without one starts
+        none."""
         try:
             self._start(asyncio.get_running_loop())
         except RuntimeError:  # no running loop here: the first page starts it
