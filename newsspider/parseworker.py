@@ -27,14 +27,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import pickle
 import socket
 import struct
 import subprocess
 import sys
 from collections import deque
-from pathlib import Path
+
+from newsspider import child
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +51,6 @@ def _parse(parse, body: bytes, url: str, content_type: str | None, tz: str, port
     return parse(body, url, content_type=content_type, tz=tz, **extra)
 
 
-def _picklable(exc: BaseException) -> BaseException:
-    try:
-        pickle.loads(pickle.dumps(exc))
-        return exc
-    except Exception:
-        return RuntimeError(f"{type(exc).__name__}: {exc}")
-
-
 # ----------------------------------------------------------------------- the worker
 
 def _recv_exactly(sock: socket.socket, n: int) -> bytes | None:
@@ -73,10 +65,7 @@ def _recv_exactly(sock: socket.socket, n: int) -> bytes | None:
 
 
 def _serve(fd: int) -> None:
-    import signal
-
-    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
-        signal.signal(getattr(signal, name), signal.SIG_IGN)
+    child.ignore_group_signals()
     import newsspider.parse  # noqa: F401  (imported before the first page arrives)
 
     sock = socket.socket(fileno=fd)
@@ -91,7 +80,7 @@ def _serve(fd: int) -> None:
         try:
             answer = (True, _parse(*pickle.loads(data)))
         except BaseException as exc:  # noqa: BLE001  (the spider records every failure)
-            answer = (False, _picklable(exc))
+            answer = (False, child.picklable(exc))
         out = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
         try:
             sock.sendall(_HEADER.pack(len(out)) + out)
@@ -110,14 +99,8 @@ class _Worker:
         for s in (ours, theirs):
             s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _BUFFER)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _BUFFER)
-        env = dict(os.environ)
-        root = str(Path(__file__).resolve().parent.parent)  # where ``newsspider`` is
-        env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
         try:
-            # a fresh interpreter: it inherits none of the crawl's threads, sockets and
-            # locks, and is the crawl's own child, so its CPU time counts in the crawl's
-            self.popen = subprocess.Popen([sys.executable, "-m", "newsspider.parseworker", str(theirs.fileno())],
-                                          pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL)
+            self.popen = child.start("newsspider.parseworker", theirs.fileno())
         finally:
             theirs.close()
         ours.setblocking(False)

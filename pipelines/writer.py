@@ -27,7 +27,6 @@ when the crawl's process closes the pipe, or dies.
 from __future__ import annotations
 
 import logging
-import os
 import pickle
 import queue
 import socket
@@ -37,7 +36,8 @@ import threading
 from collections import deque
 from concurrent.futures import Future
 from multiprocessing.connection import Connection
-from pathlib import Path
+
+from newsspider import child
 
 log = logging.getLogger(__name__)
 
@@ -66,19 +66,8 @@ class _Records(logging.Handler):
         return records
 
 
-def _picklable(exc: BaseException) -> BaseException:
-    try:
-        pickle.loads(pickle.dumps(exc))
-        return exc
-    except Exception:
-        return RuntimeError(f"{type(exc).__name__}: {exc}")
-
-
 def _serve(conn, level: int) -> None:
-    import signal
-
-    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
-        signal.signal(getattr(signal, name), signal.SIG_IGN)
+    child.ignore_group_signals()
     records = _Records()
     records.setFormatter(logging.Formatter("%(message)s"))
     root = logging.getLogger()
@@ -108,7 +97,7 @@ def _serve(conn, level: int) -> None:
                 value = getattr(archive, name)(*args, **kwargs)
             answer = (True, value)
         except BaseException as exc:  # noqa: BLE001  (every failure goes back to the crawl)
-            answer = (False, _picklable(exc))
+            answer = (False, child.picklable(exc))
         try:
             conn.send((*answer, records.take()))
         except (EOFError, OSError):
@@ -121,17 +110,11 @@ def _serve(conn, level: int) -> None:
 # ---------------------------------------------------------------------- the crawl's side
 
 class _Child:
-    """``python -m pipelines.writer FD LEVEL``: a fresh interpreter that inherits none of
-    the crawl's threads, sockets and locks, and (unlike multiprocessing's spawn) does not
-    import the crawl's ``__main__`` again. It is the crawl's own child, waited for at the
-    end, so its CPU time counts in the crawl's."""
+    """``python -m pipelines.writer FD LEVEL`` (``newsspider.child.start``), with the
+    process interface the rest of this module uses."""
 
     def __init__(self, fd: int, level: int):
-        env = dict(os.environ)
-        root = str(Path(__file__).resolve().parent.parent)  # where ``pipelines`` is
-        env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
-        self.popen = subprocess.Popen([sys.executable, "-m", "pipelines.writer", str(fd), str(level)],
-                                      pass_fds=[fd], env=env, stdin=subprocess.DEVNULL)
+        self.popen = child.start("pipelines.writer", fd, str(level))
         self.pid = self.popen.pid
 
     @property
