@@ -24,6 +24,7 @@ Nothing here imports Scrapy: the parsers and the browse plugins fold URLs the sa
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
@@ -35,6 +36,18 @@ TRACKING_PARAMS = re.compile(r"^(?:utm_\w+|fbclid|gclid|ref|share|amp)$", re.I)
 # the other parameters of one article are capped, these are not (each value is a page).
 IDENTIFYING_PARAMS = frozenset({"p", "id", "nid", "news_id", "newsid", "story_id", "article_id",
                                 "page_id", "post", "postid", "cat", "category", "page", "paged"})
+# How many answers the crawl remembers about URLs, per question (the policy's verdict, the
+# canonical key, the article-path check, a link joined to its page): every URL a
+# 5,000-article portal links, sitemaps, menus and related links together (issue 17: at
+# 4,096, emptied when full, most repeats were worked out again). Least recently asked
+# out first; about 3 MB of URLs and answers when full.
+REMEMBERED = 16384
+
+
+def remember(function, size: int = REMEMBERED):
+    """``function``, its last ``size`` answers remembered by argument (least recently
+    used out first: ``functools.lru_cache``)."""
+    return functools.lru_cache(maxsize=size)(function)
 
 
 def as_requested(url: str) -> str:
@@ -118,7 +131,7 @@ def is_http_url(url: str | None) -> bool:
 class UrlPolicy:
     """What may be fetched for the portal at ``base_url``."""
 
-    def __init__(self, base_url: str):
+    def __init__(self, base_url: str, *, remembered: int | None = None):
         parts = urlsplit(as_requested(base_url))
         self.scheme = parts.scheme.lower()
         if self.scheme not in DEFAULT_PORTS or not parts.hostname:
@@ -129,24 +142,18 @@ class UrlPolicy:
         if port == DEFAULT_PORTS[self.scheme]:
             self.allowed |= {(s, p) for s, p in DEFAULT_PORTS.items()}
         # The verdicts on the last URLs asked about, by their exact text: a portal links
-        # the same pages from page after page (its latest news on every article), and a
-        # verdict depends on the text alone. Bounded: emptied when full.
-        self._verdicts: dict[str, str | None] = {}
+        # the same pages from page after page (its menus and latest news on every
+        # article), and a verdict depends on the text alone. Bounded, least recently
+        # asked out first.
+        self.verdict = remember(self._refusal, remembered or self.REMEMBERED)
 
-    REMEMBERED = 4096
+    REMEMBERED = REMEMBERED
 
     def refusal(self, url: str) -> str | None:
         """None when ``url`` may be fetched, else why not (one short phrase)."""
-        try:
-            return self._verdicts[url]
-        except (KeyError, TypeError):  # TypeError: not a string; the check says so
-            pass
-        verdict = self._refusal(url)
-        if isinstance(url, str):
-            if len(self._verdicts) >= self.REMEMBERED:
-                self._verdicts.clear()
-            self._verdicts[url] = verdict
-        return verdict
+        if not isinstance(url, str):  # not text: checked, never remembered
+            return self._refusal(url)
+        return self.verdict(url)
 
     def _refusal(self, url: str) -> str | None:
         try:

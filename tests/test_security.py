@@ -25,7 +25,7 @@ import pytest
 
 from newsspider.localcrawl import PROJECT_ROOT, crawl_command, run_crawl
 from newsspider.sampleportal import SamplePortal
-from newsspider.urls import UrlPolicy, fold
+from newsspider.urls import UrlPolicy, fold, remember
 from tests.conftest import read_only
 from tests.hostileportal import Canary, HostilePortal
 
@@ -97,11 +97,26 @@ def test_the_policys_remembered_verdicts_are_its_verdicts():
     rng = random.Random(17)
     urls += ["".join(rng.choice("hH:/\\@.%2fportal.test10:8080?#") for _ in range(rng.randint(0, 30)))
              for _ in range(400)]
-    policy = UrlPolicy("http://portal.test/")
-    policy.REMEMBERED = 50  # emptied several times below
+    policy = UrlPolicy("http://portal.test/", remembered=50)  # past its bound several times below
     for url in urls * 3 + rng.sample(urls, len(urls)):
         assert policy.refusal(url) == UrlPolicy("http://portal.test/")._refusal(url), url
-    assert len(policy._verdicts) <= 50
+    assert policy.verdict.cache_info().currsize == 50
+
+
+def test_the_urls_asked_about_most_stay_remembered():
+    """A portal's menus and latest-news box are linked from every page, between sitemap
+    entries asked about once: the memo keeps the most recently asked (least recently
+    used out), so a long sitemap does not push the hot links out with it."""
+    policy = UrlPolicy("http://portal.test/", remembered=100)
+    hot = [f"http://portal.test/category/{i}/" for i in range(10)]
+    for n in range(5000):
+        policy.refusal(f"http://portal.test/news/{n}/")
+        if n % 20 == 0:
+            for url in hot:
+                policy.refusal(url)
+    # each hot link worked out once, each sitemap entry once
+    assert policy.verdict.cache_info().misses == 5000 + len(hot)
+    assert UrlPolicy.REMEMBERED >= 16384  # a 5,000-article portal's links all fit
 
 
 def test_a_portal_on_a_non_default_port_allows_only_that_port_and_scheme():
@@ -705,9 +720,10 @@ def test_the_spiders_remembered_article_url_verdicts_are_its_verdicts():
              "/?p=5", "/page/2/", "/a.jpg", "/international/page/3/", "/archives/99", "/feed/"]
     urls = [f"https://usbanglanews.com{p}" for p in paths]
     urls += ["https://usbanglanews.com/" + "".join(rng.choice("newscategory/0123456789-?p=&.") for _ in range(20))
-             for _ in range(5000)]  # more than the 4,096 remembered: emptied on the way
+             for _ in range(5000)]
+    spider._article_urls = remember(spider._looks_like_article_url, 1000)  # past it on the way
     verdicts = {u: spider._looks_like_article_url(u) for u in urls}
-    assert set(verdicts.values()) == {True, False} and len(verdicts) > 4096
+    assert set(verdicts.values()) == {True, False} and len(verdicts) > 1000
     for url in urls + rng.sample(urls, len(urls)) + urls[:50] * 3:
         assert spider._is_article_url(url) is verdicts[url], url
-    assert len(spider._article_url_verdicts) <= 4096
+    assert spider._article_urls.cache_info().currsize == 1000

@@ -60,7 +60,7 @@ from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from newsspider import portals
 from newsspider.items import Article, Failure, FrontPage, NotModified, RawResponse
-from newsspider.urls import UrlPolicy, as_requested, clean_url, fold, settle_url, variant_key
+from newsspider.urls import UrlPolicy, as_requested, clean_url, fold, remember, settle_url, variant_key
 from newsspider.parse import NotHTML, parse_article
 from newsspider.parseworker import ParseWorker
 from newsspider.parse.profiles import all_profiles
@@ -84,10 +84,10 @@ NEVER_PATHS = re.compile(
 )
 # One key per article however it is linked; the URL policy decides what may be fetched.
 # Remembered for the last links folded: a portal links the same pages from page after page.
-canonical_key = functools.lru_cache(maxsize=4096)(fold)
+canonical_key = remember(fold)
 # Links joined to their page's base URL, remembered alike (every listing page repeats the
 # portal's menus and latest-news boxes): what ``response.urljoin`` returns.
-_joined = functools.lru_cache(maxsize=8192)(urljoin)
+_joined = remember(urljoin)
 
 
 def _absolute(response, href: str) -> str:
@@ -193,6 +193,7 @@ class PortalSpider(scrapy.Spider):
         self.variants: dict[str, set[str]] = {}  # page key -> query variants requested
         self.too_old: set[str] = set()  # keys a sitemap or listing dated before `since`
         self.profiles = all_profiles()
+        self._article_urls = remember(self._looks_like_article_url)  # by this spider's profiles
         self.frontier = None  # the distributed mode's shared state (newsspider.cluster)
 
     @classmethod
@@ -720,13 +721,7 @@ class PortalSpider(scrapy.Spider):
         """Does ``url`` look like an article's (its path and query, by the profiles and the
         usual article paths)? Remembered for the last URLs asked about, as the policy's
         verdicts are: a portal links the same articles from page after page."""
-        verdicts = self.__dict__.setdefault("_article_url_verdicts", {})
-        verdict = verdicts.get(url)
-        if verdict is None:
-            if len(verdicts) >= 4096:
-                verdicts.clear()
-            verdict = verdicts[url] = self._looks_like_article_url(url)
-        return verdict
+        return self._article_urls(url)
 
     def _looks_like_article_url(self, url: str) -> bool:
         parts = urlsplit(url)
