@@ -251,3 +251,39 @@ DATEISH = st.lists(
 def test_parse_date_never_raises_on_dateish_text(s):
     dt = parse_date(s, now=NOW)
     assert dt is None or dt <= NOW + timedelta(minutes=10)
+
+
+def test_a_stamp_in_the_archives_own_form_reads_as_the_rules_read_it():
+    """``parse_date`` reads "2025-05-14T22:30:00-04:00" (what ``to_iso`` writes and the
+    parsers hand on, parsed again by normalize and every reparse) without its rules
+    (issue 17): the same answer as the rules, checked on random stamps of that shape,
+    impossible ones included (month 13, hour 24, offset +24:00, year 0001, the future)."""
+    import random
+
+    from newsspider.bangla import dates
+
+    rng = random.Random(17)
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+
+    def field(values):
+        return rng.choice(values) if rng.random() < 0.8 else f"{rng.randint(0, 99):02d}"
+
+    stamps = []
+    for _ in range(4000):
+        year = rng.choice(["2024", "2025", "2026", "2027", "1899", "1900", "0001", "9999", f"{rng.randint(0, 9999):04d}"])
+        stamp = (f"{year}-{field(['01', '02', '05', '12', '13', '00'])}-{field(['01', '14', '28', '29', '30', '31', '32'])}"
+                 f"T{field(['00', '10', '22', '23', '24'])}:{field(['00', '30', '59', '60'])}:{field(['00', '07', '59', '60'])}"
+                 f"{rng.choice('+-')}{field(['00', '04', '05', '06', '14', '23', '24'])}:{field(['00', '30', '45', '59', '60'])}")
+        stamps.append(stamp)
+    for _ in range(4000):  # and possible ones, any offset
+        offset = timezone(timedelta(minutes=rng.randint(-24 * 60 + 1, 24 * 60 - 1)))
+        when = datetime(1890, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=rng.randint(0, 137 * 365 * 86400))
+        stamps.append(to_iso(when.astimezone(offset)))
+    stamps += [to_iso(now), to_iso(now + timedelta(minutes=9)), to_iso(now + timedelta(minutes=11)),
+               "2025-05-14T22:30:00-04:00", "2025-05-14T22:30:00+00:00", "2025-05-14T22:30:00-00:00"]
+    for stamp in stamps:
+        for tz in ("America/New_York", "Asia/Dhaka"):
+            expected = dates._parse_rules(stamp, dates._zone(tz), now)
+            got = parse_date(stamp, tz=tz, now=now)
+            assert got == expected and (got is None or to_iso(got) == to_iso(expected)), stamp
+    assert sum(parse_date(s, now=now) is not None for s in stamps) > 3000
