@@ -449,14 +449,15 @@ def _cpu_bound(r: dict) -> None:
             "machine is busy, and the crawl ratio overstates the crawler")
 
 
-def _mean_bare(a: dict, b: dict) -> dict:
-    m = dict(a)
-    for k in ("wall_s", "cpu_s", "elapsed_s", "server_cpu_s", "pages", "requests"):
-        m[k] = (a[k] + b[k]) / 2
+def _pooled(runs: list[dict]) -> dict:
+    """Runs of one kind taken together: their sums, averaged over the runs (pages/s is
+    all the pages over all the time)."""
+    m = dict(runs[0])
+    for k in ("wall_s", "cpu_s", "elapsed_s", "server_cpu_s", "pages", "requests", "thread_cpu_run_s", "writer_cpu_s"):
+        values = [r.get(k) for r in runs]
+        m[k] = sum(values) / len(runs) if all(v is not None for v in values) else None
     m["pages_per_s"] = m["pages"] / m["elapsed_s"] if m["elapsed_s"] else 0
     m["cpu_per_wall"] = m["cpu_s"] / m["wall_s"] if m["wall_s"] else 0
-    if a.get("thread_cpu_run_s") is not None and b.get("thread_cpu_run_s") is not None:
-        m["thread_cpu_run_s"] = (a["thread_cpu_run_s"] + b["thread_cpu_run_s"]) / 2
     return m
 
 
@@ -734,6 +735,8 @@ def main(argv=None) -> int:
     ap.add_argument("--callgrind", action="store_true",
                     help="only the parse ratios as callgrind instruction counts (template: 20 pages x 3, "
                          "real page x 10; needs valgrind; a few minutes)")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="full crawls of figure 2, each between two bare-spider runs (default 3)")
     ap.add_argument("--set", action="append", default=[], metavar="SETTING=VALUE",
                     help="a Scrapy setting for the full crawls (e.g. ARCHIVE_WRITER=inline), repeatable")
     ap.add_argument("--parse-loop", nargs=3, metavar=("PAGES", "MODE", "N"), help=argparse.SUPPRESS)
@@ -770,25 +773,38 @@ def main(argv=None) -> int:
             profile_parse(sample_pages(60), OUT / "parse-profile.txt")
 
     def throughput(portal, archive) -> dict:
-        """Figure 2: bare spider, full crawl, bare spider again (a slow spell counts on
-        both sides); res["crawl"] and its figures."""
-        log(f"2. bare spider, {n} articles ...")
-        bare_a = bare_crawl(portal, "a")
-        _cpu_bound(bare_a)
-        log(f"2. full crawl, {n} articles ...")
-        full = full_crawl(portal, archive, "first")
-        log(f"2. bare spider again, {n} articles (bare, full, bare: a slow spell counts on both sides) ...")
-        bare_b = bare_crawl(portal, "b")
-        _cpu_bound(bare_b)
-        bare = _mean_bare(bare_a, bare_b)
+        """Figure 2: the bare spider and the full crawl alternated, ``--rounds`` full
+        crawls each between two bare runs (bare, full, bare, full, ..., bare): on two
+        shared cores one pair moves by 15 points from run to run, and a slow spell
+        counts on both sides. The figure pools the rounds: all the full crawls' pages
+        over their time, against all the bare runs'. The first full crawl's archive is
+        the one the later figures use."""
+        bares, fulls = [], []
+        for i in range(args.rounds + 1):
+            tag = "abcdefghijklmnopqrstuvwxyz"[i % 26] + ("" if i < 26 else str(i))
+            log(f"2. bare spider{' again' if i else ''}, {n} articles ..." if i == 0 else
+                f"2. bare spider again, {n} articles (round {i} of {args.rounds}) ...")
+            bares.append(bare_crawl(portal, tag))
+            _cpu_bound(bares[-1])
+            if i == args.rounds:
+                break
+            log(f"2. full crawl, {n} articles (round {i + 1} of {args.rounds}) ...")
+            where = archive if i == 0 else archive.parent / f"round-{i + 1}" / archive.name
+            where.parent.mkdir(parents=True, exist_ok=True)
+            fulls.append(full_crawl(portal, where, "first" if i == 0 else f"round-{i + 1}"))
+            if i:
+                shutil.rmtree(where.parent, ignore_errors=True)
+        bare, full = _pooled(bares), _pooled(fulls)
+        rounds = [f["pages_per_s"] / _pooled(bares[i:i + 2])["pages_per_s"] for i, f in enumerate(fulls)]
         figures["bare_cpu_per_elapsed"] = bare["cpu_per_wall"]
         figures["crawl_throughput_ratio"] = full["pages_per_s"] / bare["pages_per_s"] if bare["pages_per_s"] else None
+        figures["crawl_throughput_rounds"] = rounds
         figures["crawl_cpu_per_page_ratio"] = ((full["cpu_s"] / max(full["pages"], 1)) /
                                                (bare["cpu_s"] / max(bare["pages"], 1)))
         if full.get("thread_cpu_run_s") and bare.get("thread_cpu_run_s"):
             figures["crawl_thread_cpu_per_page_ratio"] = ((full["thread_cpu_run_s"] / max(full["pages"], 1)) /
                                                           (bare["thread_cpu_run_s"] / max(bare["pages"], 1)))
-        return {"bare": bare, "bare_runs": [bare_a, bare_b], "full": full}
+        return {"bare": bare, "bare_runs": bares, "full": fulls[0], "full_pooled": full, "full_runs": fulls}
 
     def profile_crawl(portal) -> None:
         if args.profile:
@@ -877,11 +893,14 @@ def table(res: dict) -> str:
                 row(f"1. trafilatura.extract / fromstring, {name}", "", p[f"trafilatura_ratio_{name}"], "{:.1f}x",
                     f"{p[f'trafilatura_ms_{name}']:.2f} ms a page (with metadata)")
     if c:
-        b, fu, inc, lg = c["bare"], c["full"], c.get("incremental"), c.get("large")
+        b, inc, lg = c["bare"], c.get("incremental"), c.get("large")
+        fu, first = c.get("full_pooled") or c["full"], c["full"]
+        rounds = f.get("crawl_throughput_rounds") or []
         row("2. full crawl / bare spider, pages/s", "crawl_throughput_ratio", f.get("crawl_throughput_ratio"),
-            "{:.0%}", f"{fu['pages_per_s']:.0f} vs {b['pages_per_s']:.0f} pages/s ({fu['pages']} / {b['pages']} pages)")
+            "{:.0%}", f"{fu['pages_per_s']:.0f} vs {b['pages_per_s']:.0f} pages/s ({fu['pages']:.0f} / "
+            f"{b['pages']:.0f} pages); {len(rounds)} rounds: " + ", ".join(f"{r:.0%}" for r in rounds))
         row("2. bare spider CPU / elapsed (>= 0.9: CPU-bound)", "", b.get("cpu_per_wall"), "{:.2f}",
-            " / ".join(f"{r['cpu_per_wall']:.2f}" for r in c.get("bare_runs", [])) + " (bare before and after the full crawl)")
+            " / ".join(f"{r['cpu_per_wall']:.2f}" for r in c.get("bare_runs", [])) + " (each bare run)")
         row("2. crawler CPU per page, full / bare", "", f.get("crawl_cpu_per_page_ratio"), "{:.2f}x",
             f"{fu['cpu_s'] / max(fu['pages'], 1) * 1e3:.1f} vs {b['cpu_s'] / max(b['pages'], 1) * 1e3:.1f} ms; "
             f"server CPU {fu['server_cpu_s'] / fu['elapsed_s']:.0%} / {b['server_cpu_s'] / b['elapsed_s']:.0%} of a core")
@@ -899,9 +918,9 @@ def table(res: dict) -> str:
         row(f"3. peak RSS {n['articles_large']} / {n['articles']}", "memory_growth_ratio",
             f.get("memory_growth_ratio"), "{:.2f}x")
         row("4. incremental requests / first run's", "incremental_requests_ratio",
-            f.get("incremental_requests_ratio"), "{:.1%}", f"{inc['requests']} / {fu['requests']} requests")
+            f.get("incremental_requests_ratio"), "{:.1%}", f"{inc['requests']} / {first['requests']} requests")
         row("4. incremental time / first run's", "incremental_time_ratio", f.get("incremental_time_ratio"),
-            "{:.1%}", f"{inc['wall_s']:.1f} s / {fu['wall_s']:.1f} s (process wall time)")
+            "{:.1%}", f"{inc['wall_s']:.1f} s / {first['wall_s']:.1f} s (process wall time)")
         row("5. archive bytes per article", "", f.get("bytes_per_article"), "{:,.0f} B",
             f"{st['archive_bytes'] / 1e6:.1f} MB for {st['articles']} articles")
         row("5. stored raw HTML / raw size", "stored_html_ratio", f.get("stored_html_ratio"), "{:.1%}",
