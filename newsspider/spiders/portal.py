@@ -797,13 +797,15 @@ def _request_headers(response) -> dict:
     request = response.request
     if request is None:
         return {}
+    # Scrapy's Headers is a dict of normalized names to lists of values: read as a dict,
+    # not through Headers.items(), which looks every name up again (getlist)
     return {name.decode("latin-1"): values[-1].decode("latin-1")
-            for name, values in request.headers.items() if values}
+            for name, values in dict.items(request.headers) if values}
 
 
 def _headers(response) -> dict:
     out = {}
-    for name, values in response.headers.items():
+    for name, values in dict.items(response.headers):
         key = name.decode("latin-1").lower()
         if key in KEPT_HEADERS and values:
             out[key] = values[-1].decode("latin-1")
