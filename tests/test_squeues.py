@@ -20,6 +20,9 @@ def test_same_bytes_as_scrapys_queue_and_the_same_requests_back(tmp_path):
         scrapy.Request("http://x.test/sitemap.xml", callback=spider.parse_sitemap, errback=spider.discovery_failed),
         scrapy.Request("http://x.test/", callback=spider.parse_listing),
         scrapy.Request("http://x.test/x", callback=None),
+        scrapy.Request("http://x.test/news/2/", callback=spider.parse_article, cb_kwargs={"a": 1}, flags=["f"],
+                       cookies={"c": "1"}, encoding="latin-1", method="HEAD"),
+        scrapy.FormRequest("http://x.test/search", formdata={"q": "x"}, callback=spider.parse_listing),
     ]
     stored = {}
     for name, cls in (("scrapy", ScrapyQueue), ("ours", PickleLifoDiskQueue)):
