@@ -86,14 +86,15 @@ def clean_url(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", query, ""))
 
 
-def settle_url(fields: dict, fetched: str, *, allowed=lambda url: True) -> str | None:
+def settle_url(fields: dict, fetched: str, *, allowed=lambda url: True, key=fold) -> str | None:
     """Set ``fields["url"]``, the URL a page fetched from ``fetched`` is archived under,
     and return the canonical it declared when that points elsewhere: recorded in
     ``sources.canonical_elsewhere`` and the flag ``canonical-elsewhere``, never obeyed (a
     fetch of A never writes B's row). A canonical that folds to the fetched URL (and that
-    ``allowed`` accepts) is the page's own preferred spelling of its address and is kept."""
+    ``allowed`` accepts) is the page's own preferred spelling of its address and is kept.
+    ``key`` is ``fold``, or a remembering ``fold`` (the crawl's)."""
     declared = fields.get("url")
-    if declared and fold(declared) == fold(fetched) and allowed(declared):
+    if declared and key(declared) == key(fetched) and allowed(declared):
         fields["url"] = clean_url(declared)
         return None
     fields["url"] = clean_url(fetched)

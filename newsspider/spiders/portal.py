@@ -562,7 +562,7 @@ class PortalSpider(scrapy.Spider):
         # A fetch of URL A never writes URL B: the row is the fetched page's. A canonical
         # link is the page's preferred spelling of its own URL (kept when it folds to the
         # URL fetched); pointing anywhere else it is recorded, not obeyed.
-        if settle_url(fields, response.url, allowed=self.policy.allows):
+        if settle_url(fields, response.url, allowed=self.policy.allows, key=canonical_key):
             self.crawler.stats.inc_value("newsspider/canonical_elsewhere")
         yield Article.from_fields(fields, raw, lastmod=response.meta.get("lastmod"), revisit=not self.one_off)
         if self.follow_related and not self.url:
