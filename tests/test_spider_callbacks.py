@@ -29,3 +29,50 @@ def test_the_check_can_fail():
         return 2
 
     assert is_generator_with_return_value(bad)
+
+
+def test_listing_links_read_from_lxml_are_parsels():
+    """The spider reads a listing page's links from lxml's document (issue 17: parsel
+    wraps each in a Selector first): the same strings, in the same order, as
+    ``response.xpath(...).getall()``, on the sample portal's listing pages and the test
+    pages, for every expression the spider uses; a body parsel reads as JSON has none
+    (parsel raised ValueError: the listing's callback failed)."""
+    from pathlib import Path
+
+    from scrapy.http import HtmlResponse, TextResponse
+
+    from newsspider.sampleportal.generator import SamplePortal
+    from newsspider.spiders.portal import _strings
+
+    base = "http://127.0.0.1:1/"
+    portal = SamplePortal(300)
+    bodies = []
+    for path in [p for p in portal.paths() if not p.startswith("/news/")][:60]:
+        status, headers, body = portal.render(path, base)
+        if status == 200 and "html" in headers.get("Content-Type", ""):
+            bodies.append(body)
+    bodies += [p.read_bytes() for p in sorted(Path(__file__).parent.joinpath("pages").glob("*.html"))]
+    bodies.append("<a href='/x'>১</a><main><a href=' /m '>a</a><div role=main><a href=/n>b</a></div></main>"
+                  "<link rel=next href=/page/2/><a class='x next' href='/p/3'>".encode())
+    chrome = ("ancestor::aside or ancestor::nav or ancestor::footer or ancestor::header or "
+              "ancestor::*[contains(@class,'sidebar') or contains(@id,'sidebar')]")
+    expressions = ["//a/@href", f"//a[not({chrome})]/@href",
+                   "//link[@rel='alternate'][contains(@type,'rss') or contains(@type,'atom')]/@href",
+                   "//link[@rel='next']/@href | //a[@rel='next']/@href | "
+                   "//a[contains(concat(' ',@class,' '),' next ')]/@href"]
+    compared = 0
+    for body in bodies:
+        response = HtmlResponse(base + "section/x/", body=body)
+        for expr in expressions:
+            got = _strings(response, expr)
+            assert got == response.xpath(expr).getall() and all(type(s) is str for s in got)
+            compared += bool(got)
+        # the main element's links: each once where a main holds another (parsel listed
+        # the inner one's twice), otherwise the same list
+        main = _strings(response, "(//main | //*[@role='main'])//a/@href")
+        old = response.xpath("//main | //*[@role='main']").xpath(".//a/@href").getall()
+        assert list(dict.fromkeys(main)) == list(dict.fromkeys(old)) and len(main) <= len(old)
+        assert len(main) == len(old) or len(response.xpath("//main//*[@role='main']")) > 0
+    assert compared > 50
+    response = TextResponse(base, body=b'{"a": "<a href=/x>"}', encoding="utf-8")
+    assert response.selector.type == "json" and _strings(response, "//a/@href") == []
