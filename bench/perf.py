@@ -85,12 +85,24 @@ def log(*a):
 
 # ------------------------------------------------------------------ processes
 
+def _machine_ticks() -> tuple[int, int]:
+    """(all, stolen) clock ticks of the machine's CPUs so far (/proc/stat): time the
+    hypervisor gave to other guests while this one had work to run."""
+    try:
+        with open("/proc/stat") as f:
+            values = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    return sum(values[:8]), values[7] if len(values) > 7 else 0
+
+
 class Measured:
     """A child process whose own peak RSS and CPU time come from wait4()."""
 
     def __init__(self, cmd, *, cwd=ROOT, log_file=None, timeout=900, env=None):
         self.cmd = cmd
         self.log = open(log_file, "wb") if log_file else subprocess.DEVNULL
+        self.ticks = _machine_ticks()
         self.t0 = time.monotonic()
         self.proc = subprocess.Popen(cmd, cwd=cwd, env=env or ENV, stdout=self.log, stderr=subprocess.STDOUT)
         self.timer = threading.Timer(timeout, self.proc.kill)
@@ -103,8 +115,10 @@ class Measured:
         self.proc.returncode = os.waitstatus_to_exitcode(status)
         if self.log is not subprocess.DEVNULL:
             self.log.close()
+        ticks = [b - a for a, b in zip(self.ticks, _machine_ticks())]
         return {"returncode": self.proc.returncode, "wall_s": wall,
-                "peak_rss_mb": ru.ru_maxrss / 1024, "cpu_s": ru.ru_utime + ru.ru_stime}
+                "peak_rss_mb": ru.ru_maxrss / 1024, "cpu_s": ru.ru_utime + ru.ru_stime,
+                "steal": ticks[1] / ticks[0] if ticks[0] else 0.0}
 
 
 def run_measured(cmd, **kw) -> dict:
@@ -443,10 +457,15 @@ def _cpu_bound(r: dict) -> None:
     """The bare spider must be busy all the time it runs, or the ratio measures the
     portal (the ~40 ms Nagle/delayed-ACK stall of issue 17 had it idle a quarter of it)."""
     r["cpu_per_wall"] = r["cpu_s"] / r["wall_s"] if r["wall_s"] else 0
-    log(f"   bare spider CPU/elapsed {r['cpu_per_wall']:.2f} ({r['cpu_s']:.1f} s CPU in {r['wall_s']:.1f} s)")
+    log(f"   bare spider CPU/elapsed {r['cpu_per_wall']:.2f} ({r['cpu_s']:.1f} s CPU in {r['wall_s']:.1f} s; "
+        f"{r.get('steal', 0):.1%} of the machine's CPU time stolen by the host)")
     if r["cpu_per_wall"] < 0.9:
         log("   WARNING: the bare spider is not CPU-bound (< 0.9): it waits on the portal or the "
             "machine is busy, and the crawl ratio overstates the crawler")
+    if r.get("steal", 0) > 0.05:
+        log("   WARNING: the host took more than 5% of this machine's CPU time for other guests "
+            "while the bare spider ran: its pages/s is the host's, and the crawl ratio is not "
+            "to be trusted (run again)")
 
 
 def _pooled(runs: list[dict]) -> dict:
@@ -901,6 +920,11 @@ def table(res: dict) -> str:
             f"{b['pages']:.0f} pages); {len(rounds)} rounds: " + ", ".join(f"{r:.0%}" for r in rounds))
         row("2. bare spider CPU / elapsed (>= 0.9: CPU-bound)", "", b.get("cpu_per_wall"), "{:.2f}",
             " / ".join(f"{r['cpu_per_wall']:.2f}" for r in c.get("bare_runs", [])) + " (each bare run)")
+        runs = [*c.get("bare_runs", []), *c.get("full_runs", [])]
+        if runs and all("steal" in r for r in runs):
+            row("2. CPU time stolen by the host (> 5%: a noisy neighbour)", "", max(r["steal"] for r in runs),
+                "{:.1%}", "bare " + " / ".join(f"{r['steal']:.1%}" for r in c["bare_runs"]) + ", full "
+                + " / ".join(f"{r['steal']:.1%}" for r in c["full_runs"]))
         row("2. crawler CPU per page, full / bare", "", f.get("crawl_cpu_per_page_ratio"), "{:.2f}x",
             f"{fu['cpu_s'] / max(fu['pages'], 1) * 1e3:.1f} vs {b['cpu_s'] / max(b['pages'], 1) * 1e3:.1f} ms; "
             f"server CPU {fu['server_cpu_s'] / fu['elapsed_s']:.0%} / {b['server_cpu_s'] / b['elapsed_s']:.0%} of a core")
