@@ -421,6 +421,7 @@ def bare_crawl(portal: Portal, tag: str) -> dict:
     settings = {**LOCAL_SETTINGS, "ROBOTSTXT_OBEY": "True", "COOKIES_ENABLED": "False",
                 "TELNETCONSOLE_ENABLED": "False", "DOWNLOAD_TIMEOUT": "30",
                 "CONCURRENT_ITEMS": str(getattr(project, "CONCURRENT_ITEMS", 100)),
+                "GC_THRESHOLDS": CRAWL_SETTINGS.get("GC_THRESHOLDS", str(getattr(project, "GC_THRESHOLDS", "python"))),
                 "WARN_ON_GENERATOR_RETURN_VALUE": str(getattr(project, "WARN_ON_GENERATOR_RETURN_VALUE", True))}
     for k, v in settings.items():
         cmd += ["-s", f"{k}={v}"]

@@ -67,6 +67,9 @@ def _recv_exactly(sock: socket.socket, n: int) -> bytes | None:
 def _serve(fd: int) -> None:
     child.ignore_group_signals()
     import newsspider.parse  # noqa: F401  (imported before the first page arrives)
+    from newsspider import gc_tuning
+
+    gc_tuning.tune_from_environment()
 
     sock = socket.socket(fileno=fd)
     sock.setblocking(True)

@@ -106,7 +106,11 @@ EXTENSIONS = {"scrapy.extensions.telnet.TelnetConsole": None,
               "scrapy.extensions.remote_control.RemoteControl": None,
               "scrapy.extensions.logstats.LogStats": None,   # newsspider.progress says more
               "newsspider.progress.Progress": 500,
-              "newsspider.budget.RunBudget": 500}
+              "newsspider.budget.RunBudget": 500,
+              "newsspider.gc_tuning.GcTuning": 0}
+# Python's garbage collector for the crawl and its helper processes (newsspider/gc_tuning.py):
+# three thresholds, or "python" for Python's own (700,10,10).
+GC_THRESHOLDS = "5000,20,10"
 # Progress lines: this often on a terminal, and this often in the log file (seconds).
 PROGRESS_INTERVAL = 15
 PROGRESS_LOG_INTERVAL = 60

@@ -68,6 +68,8 @@ class _Records(logging.Handler):
 
 def _serve(conn, level: int) -> None:
     child.ignore_group_signals()
+    from newsspider import gc_tuning
+
     records = _Records()
     records.setFormatter(logging.Formatter("%(message)s"))
     root = logging.getLogger()
@@ -76,6 +78,7 @@ def _serve(conn, level: int) -> None:
 
     from pipelines.store import Archive
 
+    gc_tuning.tune_from_environment()
     archive = None
     while True:
         try:
@@ -88,6 +91,10 @@ def _serve(conn, level: int) -> None:
             elif name == "write":
                 archive.write(*args, **kwargs)
                 value = dict(archive.counts)
+            elif name == "gc_threshold":  # the collector's thresholds here (tests)
+                import gc
+
+                value = gc.get_threshold()
             elif name == "cpu_seconds":  # the writer's CPU so far, for the run's stats
                 import resource
 
