@@ -36,7 +36,6 @@ date shows to be older, and stops following a section back once a whole page is 
 
 from __future__ import annotations
 
-import functools
 import re
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
