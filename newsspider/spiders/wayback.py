@@ -32,7 +32,7 @@ from newsspider.items import Article, RawResponse
 from newsspider.parse import parse_article
 from newsspider.parse.profiles import all_profiles
 from newsspider.spiders.portal import PortalSpider, _headers
-from newsspider.urls import UrlPolicy, clean_url, fold
+from newsspider.urls import UrlPolicy, clean_url, fold, remember
 
 DEFAULT_CDX = "https://web.archive.org/cdx/search/cdx"
 DEFAULT_REPLAY = "https://web.archive.org/web/"
@@ -96,6 +96,7 @@ class WaybackSpider(scrapy.Spider):
             raise ValueError("the CDX endpoint and the replay URL must be on one host")
         spider.allowed_domains = [spider.policy.host]
         spider.profiles = all_profiles()
+        spider._article_urls = remember(spider._looks_like_article_url)  # PortalSpider's, by these profiles
         spider.tz = s.get("PORTAL_TIMEZONE", "America/New_York")
         spider.latest = _latest_versions(s.get("ARCHIVE_PATH"))
         return spider
