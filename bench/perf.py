@@ -799,16 +799,15 @@ def main(argv=None) -> int:
         counts on both sides. The figure pools the rounds: all the full crawls' pages
         over their time, against all the bare runs'. The first full crawl's archive is
         the one the later figures use."""
-        bares, fulls = [], []
-        for i in range(args.rounds + 1):
-            tag = "abcdefghijklmnopqrstuvwxyz"[i % 26] + ("" if i < 26 else str(i))
-            log(f"2. bare spider{' again' if i else ''}, {n} articles ..." if i == 0 else
-                f"2. bare spider again, {n} articles (round {i} of {args.rounds}) ...")
-            bares.append(bare_crawl(portal, tag))
+        bares, fulls, rounds = [], [], max(1, args.rounds)
+        for i in range(rounds + 1):
+            log(f"2. bare spider, {n} articles ..." if i == 0 else
+                f"2. bare spider again, {n} articles (round {i} of {rounds}) ...")
+            bares.append(bare_crawl(portal, f"b{i}"))
             _cpu_bound(bares[-1])
-            if i == args.rounds:
+            if i == rounds:
                 break
-            log(f"2. full crawl, {n} articles (round {i + 1} of {args.rounds}) ...")
+            log(f"2. full crawl, {n} articles (round {i + 1} of {rounds}) ...")
             where = archive if i == 0 else archive.parent / f"round-{i + 1}" / archive.name
             where.parent.mkdir(parents=True, exist_ok=True)
             fulls.append(full_crawl(portal, where, "first" if i == 0 else f"round-{i + 1}"))
