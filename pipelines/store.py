@@ -669,6 +669,16 @@ def crawl_states(path, portal: str | None = None) -> dict[str, tuple]:
 
 # --------------------------------------------------------------------------- the pipeline
 
+def _item_url(item) -> str | None:
+    return getattr(item, "fetched_url", None) or getattr(item, "url", None)
+
+
+def _failure_of(item, exc: BaseException, where: str) -> Failure:
+    """The failure row of ``item`` (its URL, its bytes) when ``where`` raised ``exc`` on it."""
+    return Failure(_item_url(item), f"{where} raised {type(exc).__name__}: {exc}"[:500], kind="parse", error=True,
+                   failed_at=iso(utcnow()), raw=getattr(item, "raw", None))
+
+
 def _sendable(item):
     """``item`` if it can be pickled for the writer process, else the failure row that
     says why (with its bytes), as for an item whose write raises: nothing lost silently."""
@@ -678,13 +688,11 @@ def _sendable(item):
         pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
         return item
     except Exception as exc:
-        url = getattr(item, "fetched_url", None) or getattr(item, "url", None)
+        url = _item_url(item)
         if url is None:
             raise
         log.error("could not store %s: %s: %s", url, type(exc).__name__, exc)
-        raw = getattr(item, "raw", None)
-        failure = Failure(url, f"store raised {type(exc).__name__}: {exc}"[:500], kind="parse", error=True,
-                          failed_at=iso(utcnow()), raw=raw)
+        failure = _failure_of(item, exc, "store")
         try:
             pickle.dumps(failure, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:
@@ -695,14 +703,9 @@ def _sendable(item):
 def pipeline_failure(item, failure) -> Failure | None:
     """The failure row of an item a pipeline raised on (Scrapy's ``item_error``), with its
     bytes; None for a failure item itself or an item without a URL."""
-    if isinstance(item, Failure):
+    if isinstance(item, Failure) or not _item_url(item):
         return None
-    url = getattr(item, "fetched_url", None) or getattr(item, "url", None)
-    if not url:
-        return None
-    exc = failure.value
-    return Failure(url, f"pipeline raised {type(exc).__name__}: {exc}"[:500], kind="parse", error=True,
-                   failed_at=iso(utcnow()), raw=getattr(item, "raw", None))
+    return _failure_of(item, failure.value, "pipeline")
 
 
 def portal_kind(base_url: str, entry, settings) -> str:
