@@ -27,6 +27,11 @@ THRESHOLDS = (5000, 20, 10)
 ENVIRONMENT = "NEWSSPIDER_GC_THRESHOLDS"
 
 
+def _text(values: tuple[int, int, int] | None) -> str:
+    """Thresholds as ``GC_THRESHOLDS`` writes them."""
+    return ",".join(map(str, values)) if values else "python"
+
+
 def thresholds(value) -> tuple[int, int, int] | None:
     """``GC_THRESHOLDS`` as three thresholds, or None for Python's own (``python`` or
     empty). ValueError saying what is wrong otherwise."""
@@ -57,7 +62,7 @@ def tune(values: tuple[int, int, int] | None) -> None:
 def tune_from_environment() -> None:
     """In a helper process: the crawl's thresholds, then what the process imported so
     far frozen."""
-    values = thresholds(os.environ.get(ENVIRONMENT, ",".join(map(str, THRESHOLDS))))
+    values = thresholds(os.environ.get(ENVIRONMENT, _text(THRESHOLDS)))
     tune(values)
     if values is not None:
         gc.freeze()
@@ -74,9 +79,9 @@ class GcTuning:
     def from_crawler(cls, crawler):
         from scrapy import signals
 
-        values = thresholds(crawler.settings.get("GC_THRESHOLDS", ",".join(map(str, THRESHOLDS))))
+        values = thresholds(crawler.settings.get("GC_THRESHOLDS", _text(THRESHOLDS)))
         ext = cls(values)
-        os.environ[ENVIRONMENT] = ",".join(map(str, values)) if values else "python"
+        os.environ[ENVIRONMENT] = _text(values)
         tune(values)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         return ext
