@@ -273,6 +273,8 @@ def _create_search_v2(db: sqlite_utils.Database) -> None:
       byline, published), so filtering the matches of a common word reads index pages
       instead of every matching article's row (a facet of 14,600 matches: 116 -> 15 ms).
     - ``search_facets``: what the search page's facets count, precomputed per article.
+    - the insert triggers of both full-text indexes stand aside while a writer's batch
+      defers them (``search_index_deferred``, below).
     """
     conn = db.conn
     words = WORDS_TABLE
@@ -286,9 +288,6 @@ def _create_search_v2(db: sqlite_utils.Database) -> None:
                          f"tokenize=\"{WORDS_TOKENIZER}\")")
             conn.execute(f"INSERT INTO {words} (rowid, headline, body) SELECT id, "
                          f"{_fold_sql('headline')}, {_fold_sql('body')} FROM articles")
-        conn.execute(f"""CREATE TRIGGER IF NOT EXISTS {words}_ai AFTER INSERT ON articles BEGIN
-  INSERT INTO {words} (rowid, headline, body) VALUES (new.id, {new[0]}, {new[1]});
-END""")
         conn.execute(f"""CREATE TRIGGER IF NOT EXISTS {words}_ad AFTER DELETE ON articles BEGIN
   INSERT INTO {words} ({words}, rowid, headline, body) VALUES ('delete', old.id, {old[0]}, {old[1]});
 END""")
@@ -305,6 +304,7 @@ END""")
 END""")
         conn.execute("CREATE INDEX IF NOT EXISTS articles_facets ON articles (id, section, byline, published)")
         _create_search_facets(conn)
+        _create_deferred_indexing(conn)
         conn.execute("RELEASE search_v2")
     except BaseException:
         conn.execute("ROLLBACK TO search_v2")
@@ -314,11 +314,103 @@ END""")
 
 def _search_current(db) -> bool:
     """The search steps are complete: the facet table has every column of the list, its
-    ``seq`` index and triggers (an archive of an earlier v2 is completed by ensure_schema)."""
+    ``seq`` index and triggers, the full-text insert triggers are the deferrable ones and
+    no deferral was left behind (an archive of an earlier v2 is completed by ensure_schema)."""
     have = {r[1] for r in db.execute("PRAGMA table_info(search_facets)")}
     return (have >= {*SEARCH_FACET_COLUMNS, "seq"}
             and db.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_facets_seq'").fetchone() is not None
-            and db.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_facets_credits_delete'").fetchone() is not None)
+            and db.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_facets_credits_delete'").fetchone() is not None
+            and _deferred_indexing_current(db.conn))
+
+
+# The full-text indexes of a writer's batch (issue 17). An FTS5 trigger on ``articles``
+# gives every article INSERT a statement journal, and FTS5 flushes its pending terms at
+# each one: a segment per article and index, merged again and again (1.25 of the writer's
+# 1.9 ms an article). So the two insert triggers stand aside while
+# ``search_index_deferred`` holds a row, which ``defer_search_index`` writes at the start
+# of ``Archive.write``'s transaction and ``index_deferred`` deletes before its commit, after
+# indexing the batch's new articles with one statement per index: other connections never
+# see the row, and every other writer (a sqlite3 shell, reparse) is indexed by the triggers.
+DEFERRED_TABLE = "search_index_deferred"
+
+
+def _index_values(row: str) -> dict[str, str]:
+    """Each full-text index's (rowid, headline, body) of the article row ``row``: the one
+    definition the insert triggers and the deferred statements share."""
+    return {
+        "articles_fts": f"{row}.id, {row}.headline, {row}.body",
+        WORDS_TABLE: f"{row}.id, {_fold_sql(row + '.headline')}, {_fold_sql(row + '.body')}",
+    }
+
+
+def _insert_triggers() -> dict[str, str]:
+    """{name: SQL} of the two full-text insert triggers (``articles_ai``, the trigram
+    index's, is the name sqlite-utils gave it)."""
+    out = {}
+    for index, values in _index_values("new").items():
+        name = "articles_ai" if index == "articles_fts" else f"{index}_ai"
+        out[name] = f"""CREATE TRIGGER {name} AFTER INSERT ON articles
+WHEN NOT EXISTS (SELECT 1 FROM {DEFERRED_TABLE}) BEGIN
+  INSERT INTO {index} (rowid, headline, body) VALUES ({values});
+END"""
+    return out
+
+
+def _deferred_indexing_current(conn) -> bool:
+    current = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                "AND name IN ('articles_ai', 'articles_words_ai')").fetchall())
+    if current != _insert_triggers():
+        return False  # (the table is made with the triggers)
+    return conn.execute(f"SELECT 1 FROM {DEFERRED_TABLE} LIMIT 1").fetchone() is None
+
+
+def _create_deferred_indexing(conn) -> None:
+    """The marker table and the deferrable insert triggers; and should a marker ever be
+    found here (``Archive.write`` never commits one), the articles inserted since it are
+    indexed and it is deleted."""
+    conn.execute(f"CREATE TABLE IF NOT EXISTS {DEFERRED_TABLE} (after_id INTEGER NOT NULL)")
+    current = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
+    for name, sql in _insert_triggers().items():
+        if current.get(name) != sql:
+            if name in current:
+                conn.execute(f"DROP TRIGGER {name}")
+            conn.execute(sql)
+    if conn.execute(f"SELECT 1 FROM {DEFERRED_TABLE} LIMIT 1").fetchone() is not None:
+        import logging
+
+        logging.getLogger(__name__).warning("%s held a row: indexing the articles inserted since", DEFERRED_TABLE)
+        index_deferred(conn, end=True)
+
+
+def defer_search_index(conn) -> None:
+    """Inside a writer's transaction: from here the full-text insert triggers stand aside;
+    ``index_deferred(conn, end=True)`` must run before the commit."""
+    conn.execute(f"INSERT INTO {DEFERRED_TABLE} (after_id) SELECT coalesce(max(id), 0) FROM articles")
+
+
+def index_deferred(conn, *, end: bool = False) -> None:
+    """Index the articles inserted since the deferral began (ids above its ``after_id``:
+    rowids only grow), one statement per index; then the deferral goes on past them, or
+    (``end``) is over."""
+    after = conn.execute(f"SELECT min(after_id) FROM {DEFERRED_TABLE}").fetchone()[0]
+    if after is None:
+        return
+    for index, values in _index_values("a").items():
+        conn.execute(f"INSERT INTO {index} (rowid, headline, body) SELECT {values} FROM articles a "
+                     "WHERE a.id > ? ORDER BY a.id", [after])
+    if end:
+        conn.execute(f"DELETE FROM {DEFERRED_TABLE}")
+    else:
+        conn.execute(f"UPDATE {DEFERRED_TABLE} SET after_id = (SELECT coalesce(max(id), 0) FROM articles)")
+
+
+def settle_search_index(conn, article_id: int) -> None:
+    """Before an update or delete of ``article_id``'s headline or body inside a deferral:
+    its trigger takes the old text out of the indexes, so an article inserted since the
+    deferral began is indexed first (taking out text never put in corrupts an FTS5 index)."""
+    after = conn.execute(f"SELECT min(after_id) FROM {DEFERRED_TABLE}").fetchone()[0]
+    if after is not None and article_id > after:
+        index_deferred(conn)
 
 
 AGENCY_SEPARATOR = "\x1f"  # between the agencies of ``search_facets.agencies``

@@ -257,6 +257,10 @@ class Archive:
         later). Only when an item raises is the batch rolled back and written again, each
         item in a savepoint of its own: the same rows and ids as if every item had had one.
 
+        The batch's new articles are put in the full-text indexes by one statement per
+        index before the commit (``schema.defer_search_index``): their insert triggers
+        would flush each index once per article.
+
         ``before_commit(conn)``, if given, runs in the same transaction after the items
         (newsspider.cluster's writer records there which Stream entries it applied)."""
         if not items and before_commit is None:
@@ -264,6 +268,7 @@ class Archive:
         counts, compressor = dict(self.counts), self.compressor.state()
         self.conn.execute("BEGIN IMMEDIATE")
         try:
+            schema.defer_search_index(self.conn)
             try:
                 for item in items:
                     self._write_item(item)
@@ -274,9 +279,11 @@ class Archive:
                 self.counts = dict(counts)
                 self.compressor.restore(compressor)
                 self.conn.execute("BEGIN IMMEDIATE")
+                schema.defer_search_index(self.conn)
                 self._write_each(items)
             if before_commit is not None:
                 before_commit(self.conn)
+            schema.index_deferred(self.conn, end=True)
             self.conn.execute("COMMIT")
         except BaseException:
             if self.conn.in_transaction:
@@ -431,6 +438,7 @@ class Archive:
             changed, diff = version_diff(old, content)
             values["versions"] = n_versions + 1
             sets = ", ".join(f"{c} = ?" for c in values)
+            schema.settle_search_index(self.conn, article_id)
             self.conn.execute(f"UPDATE articles SET {sets} WHERE id = ?", [*values.values(), article_id])
             self._add_version(article_id, n_versions + 1, a, digest, changed, diff, response_id)
             self.counts["articles_updated"] += 1
@@ -508,6 +516,7 @@ class Archive:
             self._add_version(article_id, number, a, digest, changed, diff, response_id)
             previous = content
         latest = versions[-1][0]
+        schema.settle_search_index(self.conn, article_id)
         self.conn.execute(
             """UPDATE articles SET headline = ?, body = ?, byline = ?, reporter = ?, place = ?, byline_parts = ?,
                timezone = ?, published = ?, updated = ?,
