@@ -32,9 +32,12 @@ NOISE_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "form"
               "button", "select", "textarea", "input", "object", "embed", "canvas")
 
 
-_PARSER = lxml.etree.HTMLParser(remove_comments=False, no_network=True, default_doctype=False)
+# collect_ids=False: libxml2 keeps no hash table of the page's id attributes, which no
+# rule reads (nothing asks XPath's id() or lxml's get_element_by_id)
+_PARSER = lxml.etree.HTMLParser(remove_comments=False, no_network=True, default_doctype=False,
+                                collect_ids=False)
 _PARSER_UTF8 = lxml.etree.HTMLParser(encoding="utf-8", remove_comments=False, no_network=True,
-                                     default_doctype=False)
+                                     default_doctype=False, collect_ids=False)
 # bytes that are control characters in UTF-8 (never part of a multi-byte sequence)
 _CONTROL_BYTES = bytes([*range(0, 9), 11, 12, *range(14, 32), 127])
 # each as a one-byte string: 29 memchr scans cost a third of one bytes.translate() that

@@ -44,25 +44,28 @@ class Profile:
         return f"{self.name}/{self.version}"
 
     def matches(self, doc: Document) -> bool:
-        # Not the class index (the whole class pass, for a page that may not carry the
-        # template at all): a one-step signature walks the tag's elements until the
-        # first match, which is cheaper than lxml's XPath on template and other pages.
-        # First the class words the step needs, in the page's bytes: a page of another
-        # portal rarely spells them at all (``Document.source_may_spell``).
+        # First the class words the signature needs, in the page's bytes: a page of
+        # another portal rarely spells them at all (``Document.source_may_spell``). A page
+        # that does is nearly always the template's, whose fields need the class pass
+        # (``_class_hits``) anyway: a one-step signature with class predicates is answered
+        # from it (its step is one of the pass's first steps), not by a walk of its tag's
+        # elements (36 us on a sample-portal page). Others: lxml's XPath.
         found = _SIGNATURES.get(self.signature)
         if found is None:
             steps = _compile_steps(self.signature)
-            if steps is not None and len(steps.steps) == 1:
+            if steps is not None and len(steps.steps) == 1 and steps.first_id is not None:
                 # contains(@class, w) and the token test both need w inside the class value
-                found = (tuple(word for _, word in steps.steps[0][1]), steps.exists)
+                found = (tuple(word for _, word in steps.steps[0][1]),
+                         lambda doc: bool(steps.from_hits(doc.root, _class_hits(doc))))
             else:
-                found = ((), lxml.etree.XPath(self.signature))
+                xpath = lxml.etree.XPath(self.signature)
+                found = ((), lambda doc: bool(xpath(doc.root)))
             _SIGNATURES[self.signature] = found
         words, test = found
         for word in words:
             if not doc.source_may_spell(word):
                 return False
-        return bool(test(doc.root))
+        return test(doc)
 
     def select(self, doc: Document, field: str) -> list:
         """The elements the profile names for a field ([] when it names none)."""
@@ -93,27 +96,35 @@ def all_profiles() -> list[Profile]:
     return list(usbanglanews.PROFILES)
 
 
+def _load_profiles() -> list[Profile]:
+    """Every profile, with its signature and selectors compiled: their class steps are
+    registered before the first page's class pass, which then serves them all."""
+    global _PROFILES
+    if _PROFILES is None:
+        profiles = all_profiles()
+        for p in profiles:
+            p.compiled(p.signature)
+            for xpath in p.selectors.values():
+                p.compiled(xpath)
+        _PROFILES = profiles
+    return _PROFILES
+
+
 _PROFILES: list[Profile] | None = None
 
 
 def profile_for_host(host: str) -> Profile | None:
     """The newest profile of the portal served at ``host`` (also when its template
     changed and no signature matches: the portal's settings, e.g. its zone, still hold)."""
-    global _PROFILES
-    if _PROFILES is None:
-        _PROFILES = all_profiles()
     host = (host or "").lower()
-    matching = [p for p in _PROFILES if host in p.hosts]
+    matching = [p for p in _load_profiles() if host in p.hosts]
     return max(matching, key=lambda p: p.valid_from or date.min) if matching else None
 
 
 def select_profile(doc: Document) -> Profile | None:
     """The profile whose template signature the page carries; among several (versions
     of one portal) the newest that matches."""
-    global _PROFILES
-    if _PROFILES is None:
-        _PROFILES = all_profiles()
-    matching = [p for p in _PROFILES if p.matches(doc)]
+    matching = [p for p in _load_profiles() if p.matches(doc)]
     if not matching:
         return None
     return max(matching, key=lambda p: p.valid_from or date.min)
@@ -268,12 +279,6 @@ class _StepPath:
         # the steps with class predicates find their elements in ``_class_hits``
         self.ids = tuple(_first_step_id(preds) if preds else None for _, preds, _ in steps)
         self.first_id = self.ids[0]
-
-    def exists(self, root) -> bool:
-        """Whether a one-step path finds any element (stops at the first)."""
-        tag, preds, after = self.steps[0]
-        it = root.iter(lxml.etree.Element) if tag == "*" else root.iter(tag)
-        return any(_step_ok(el, preds, after) for el in it)
 
     def from_hits(self, root, hits: dict) -> list:
         """The elements, from the class matches of the steps (``_class_hits``): those of
