@@ -32,6 +32,8 @@ queries read them):
 - ``stream_entries`` the distributed mode's writer: each Redis Stream entry it applied
   (job, entry id), written in the same transaction as the entry's rows, so an entry
   delivered again after a crash between commit and acknowledgement is skipped.
+- ``search_index_deferred`` empty between transactions: a writer's batch holds a row in it
+  while its new articles wait to be full-text indexed by one statement per index.
 
 Views: ``article_versions`` (every version with its article's URL and headline) and
 ``edited_articles`` (articles with more than one version).
@@ -49,10 +51,13 @@ Bangla digits folded to ASCII and ZWJ/ZWNJ dropped by its triggers) and ``articl
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from pathlib import Path
 
 import sqlite_utils
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 3
 
@@ -376,9 +381,7 @@ def _create_deferred_indexing(conn) -> None:
                 conn.execute(f"DROP TRIGGER {name}")
             conn.execute(sql)
     if conn.execute(f"SELECT 1 FROM {DEFERRED_TABLE} LIMIT 1").fetchone() is not None:
-        import logging
-
-        logging.getLogger(__name__).warning("%s held a row: indexing the articles inserted since", DEFERRED_TABLE)
+        log.warning("%s held a row: indexing the articles inserted since", DEFERRED_TABLE)
         index_deferred(conn, end=True)
 
 
