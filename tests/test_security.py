@@ -704,6 +704,27 @@ def test_no_remote_control_endpoint_listens_during_a_crawl(tmp_path):
             proc.wait()
 
 
+def test_the_disabled_extensions_are_not_even_imported():
+    """Scrapy imports every extension its settings name, the disabled ones too, to compare
+    their keys: its HTTP remote control brought aiohttp into every crawl's start-up (138 ms
+    on this machine; issue 17's incremental run is mostly start-up). The project leaves
+    them out of ``EXTENSIONS_BASE``; the extensions that run are the same."""
+    code = ("import sys\n"
+            "from scrapy.utils.project import get_project_settings\n"
+            "from scrapy.utils.conf import build_component_list\n"
+            "s = get_project_settings()\n"
+            "print(build_component_list(s.get_component_priority_dict_with_base('EXTENSIONS')))\n"
+            "print([m for m in ('scrapy.extensions.remote_control', 'aiohttp', 'scrapy.extensions.telnet') "
+            "if m in sys.modules])\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                         env=dict(os.environ, PYTHONPATH=str(PROJECT_ROOT)), check=True).stdout.splitlines()
+    enabled = [str(e).rsplit(".", 1)[-1].strip("'>") for e in out[0].strip("[]").split(", ")]
+    assert out[1] == "[]", out
+    assert {"CoreStats", "LogCount", "MemoryUsage", "SpiderState", "CloseSpider", "GcTuning", "Progress",
+            "RunBudget"} <= set(enabled), enabled
+    assert not {"TelnetConsole", "RemoteControl", "LogStats"} & set(enabled), enabled
+
+
 def test_the_spiders_remembered_article_url_verdicts_are_its_verdicts():
     """``PortalSpider._is_article_url`` remembers its last verdicts (issue 17): asked
     again, in any order, past its bound, it answers what the check answers."""
