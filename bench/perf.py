@@ -96,29 +96,13 @@ def _machine_ticks() -> tuple[int, int]:
     return sum(values[:8]), values[7] if len(values) > 7 else 0
 
 
-def _speed_probe() -> float:
-    """CPU milliseconds of a fixed piece of Python (integers, a dict, strings), best of
-    three: how fast this machine's core runs just now. Steal does not show it, and on this
-    shared host the same crawl's CPU time moved by up to 40% from one run to the next."""
-    best = float("inf")
-    for _ in range(3):
-        t0 = time.process_time()
-        d: dict = {}
-        for i in range(40_000):
-            d[str(i)] = i * i
-        "".join(d).count("7")
-        best = min(best, time.process_time() - t0)
-    return best * 1e3
-
-
 class Measured:
-    """A child process whose own peak RSS and CPU time come from wait4(); the machine's
-    speed just before and after it (``_speed_probe``) and the host's steal during it."""
+    """A child process whose own peak RSS and CPU time come from wait4(), and the host's
+    steal during it."""
 
     def __init__(self, cmd, *, cwd=ROOT, log_file=None, timeout=900, env=None):
         self.cmd = cmd
         self.log = open(log_file, "wb") if log_file else subprocess.DEVNULL
-        self.probe_ms = _speed_probe()
         self.ticks = _machine_ticks()
         self.t0 = time.monotonic()
         self.proc = subprocess.Popen(cmd, cwd=cwd, env=env or ENV, stdout=self.log, stderr=subprocess.STDOUT)
@@ -135,8 +119,7 @@ class Measured:
         ticks = [b - a for a, b in zip(self.ticks, _machine_ticks())]
         return {"returncode": self.proc.returncode, "wall_s": wall,
                 "peak_rss_mb": ru.ru_maxrss / 1024, "cpu_s": ru.ru_utime + ru.ru_stime,
-                "steal": ticks[1] / ticks[0] if ticks[0] else 0.0,
-                "probe_ms": (self.probe_ms + _speed_probe()) / 2}
+                "steal": ticks[1] / ticks[0] if ticks[0] else 0.0}
 
 
 def run_measured(cmd, **kw) -> dict:
@@ -953,11 +936,13 @@ def table(res: dict) -> str:
             row("2. CPU time stolen by the host (> 5%: a noisy neighbour)", "", max(r["steal"] for r in runs),
                 "{:.1%}", "bare " + " / ".join(f"{r['steal']:.1%}" for r in c["bare_runs"]) + ", full "
                 + " / ".join(f"{r['steal']:.1%}" for r in c["full_runs"]))
-        if runs and all("probe_ms" in r for r in runs):
-            probes = [r["probe_ms"] for r in runs]
-            row("2. machine speed: a fixed loop's CPU, slowest / fastest run", "", max(probes) / min(probes),
-                "{:.2f}x", "bare " + " / ".join(f"{r['probe_ms']:.1f}" for r in c["bare_runs"]) + ", full "
-                + " / ".join(f"{r['probe_ms']:.1f}" for r in c["full_runs"]) + " ms (before and after each run)")
+        if len(c.get("bare_runs", [])) > 1 and len(c.get("full_runs", [])) > 1:
+            # The same work each time: how far this machine's CPU time moves between runs
+            # (steal does not show it); what a single round's ratio can be off by.
+            spread = {k: [r["cpu_s"] for r in c[f"{k}_runs"]] for k in ("bare", "full")}
+            row("2. the same work's CPU time, slowest / fastest run", "",
+                max(max(v) / min(v) for v in spread.values()), "{:.2f}x",
+                ", ".join(f"{k} {min(v):.1f}-{max(v):.1f} s ({max(v) / min(v):.2f}x)" for k, v in spread.items()))
         row("2. crawler CPU per page, full / bare", "", f.get("crawl_cpu_per_page_ratio"), "{:.2f}x",
             f"{fu['cpu_s'] / max(fu['pages'], 1) * 1e3:.1f} vs {b['cpu_s'] / max(b['pages'], 1) * 1e3:.1f} ms; "
             f"server CPU {fu['server_cpu_s'] / fu['elapsed_s']:.0%} / {b['server_cpu_s'] / b['elapsed_s']:.0%} of a core")
