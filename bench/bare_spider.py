@@ -13,7 +13,6 @@ writes Scrapy's stats as JSON to ``-a stats_out=FILE``.
 
 from __future__ import annotations
 
-import gc
 import json
 import re
 from datetime import datetime, timezone
@@ -43,6 +42,10 @@ def _thread_cpu() -> float:
 
 class BareSpider(scrapy.Spider):
     name = "bare"
+    # The crawl's garbage-collector tuning, by the crawl's own extension
+    # (newsspider/gc_tuning.py; GC_THRESHOLDS given by bench/perf.py): the baseline gets
+    # every speed switch the crawl gets.
+    custom_settings = {"EXTENSIONS": {"newsspider.gc_tuning.GcTuning": 0}}
 
     def __init__(self, base_url: str, stats_out: str = "", *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -56,18 +59,9 @@ class BareSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.closed_write_stats, signal=signals.spider_closed)
         crawler.signals.connect(spider.opened, signal=signals.spider_opened)
-        # The crawl's garbage-collector thresholds (GC_THRESHOLDS, newsspider/gc_tuning.py),
-        # given by bench/perf.py: the baseline gets every speed switch the crawl gets.
-        value = crawler.settings.get("GC_THRESHOLDS", "python").strip().lower()
-        spider.gc_thresholds = None if value in ("", "python") else tuple(int(v) for v in value.split(","))
-        if spider.gc_thresholds:
-            gc.set_threshold(*spider.gc_thresholds)
         return spider
 
     def opened(self, spider):
-        if self.gc_thresholds:
-            gc.collect()
-            gc.freeze()
         self.crawler.stats.set_value("newsspider/cpu_thread_open_s", _thread_cpu())
 
     def closed_write_stats(self, spider, reason):

@@ -374,12 +374,7 @@ def _create_deferred_indexing(conn) -> None:
     found here (``Archive.write`` never commits one), the articles inserted since it are
     indexed and it is deleted."""
     conn.execute(f"CREATE TABLE IF NOT EXISTS {DEFERRED_TABLE} (after_id INTEGER NOT NULL)")
-    current = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
-    for name, sql in _insert_triggers().items():
-        if current.get(name) != sql:
-            if name in current:
-                conn.execute(f"DROP TRIGGER {name}")
-            conn.execute(sql)
+    _replace_triggers(conn, _insert_triggers())
     if conn.execute(f"SELECT 1 FROM {DEFERRED_TABLE} LIMIT 1").fetchone() is not None:
         log.warning("%s held a row: indexing the articles inserted since", DEFERRED_TABLE)
         index_deferred(conn, end=True)
@@ -395,7 +390,7 @@ def index_deferred(conn, *, end: bool = False) -> None:
     """Index the articles inserted since the deferral began (ids above its ``after_id``:
     rowids only grow), one statement per index; then the deferral goes on past them, or
     (``end``) is over."""
-    after = conn.execute(f"SELECT min(after_id) FROM {DEFERRED_TABLE}").fetchone()[0]
+    after = _deferred_after(conn)
     if after is None:
         return
     for index, values in _index_values("a").items():
@@ -411,9 +406,14 @@ def settle_search_index(conn, article_id: int) -> None:
     """Before an update or delete of ``article_id``'s headline or body inside a deferral:
     its trigger takes the old text out of the indexes, so an article inserted since the
     deferral began is indexed first (taking out text never put in corrupts an FTS5 index)."""
-    after = conn.execute(f"SELECT min(after_id) FROM {DEFERRED_TABLE}").fetchone()[0]
+    after = _deferred_after(conn)
     if after is not None and article_id > after:
         index_deferred(conn)
+
+
+def _deferred_after(conn) -> int | None:
+    """The largest article id indexed before the deferral under way (None: none is)."""
+    return conn.execute(f"SELECT min(after_id) FROM {DEFERRED_TABLE}").fetchone()[0]
 
 
 AGENCY_SEPARATOR = "\x1f"  # between the agencies of ``search_facets.agencies``
@@ -488,8 +488,13 @@ END""",
     seq = {next_seq}
   WHERE id = {row}.article_id;
 END""")
-    current = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-                                "AND name LIKE 'search_facets%'").fetchall())
+    _replace_triggers(conn, triggers)
+
+
+def _replace_triggers(conn, triggers: dict[str, str]) -> None:
+    """Each trigger of ``triggers`` ({name: its SQL}) created, or re-created where the
+    archive's differs."""
+    current = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
     for name, sql in triggers.items():
         if current.get(name) != sql:
             if name in current:
