@@ -11,7 +11,9 @@ bench/out/perf.json. Not part of the test suite.
 
  1. parse cost      parse_article() / bare lxml.html.fromstring() of the same bytes
                     (sample portal pages; the real pages in ../shared/real-pages/), and
-                    trafilatura.extract(with_metadata=True) / fromstring on the same pages
+                    trafilatura.extract(with_metadata=True) / fromstring on the same pages;
+                    the floor (the bare parse plus the parser's text-rule calls replayed
+                    alone) and Lexbor's parse / fromstring, for the record
  2. throughput      `scrapy crawl portal` (storage included) pages/s / a bare Scrapy
                     spider's pages/s (bench/bare_spider.py): same portal, same settings
  3. memory          peak RSS of the crawl process (wait4 rusage) at N and 4N articles
@@ -258,6 +260,62 @@ def trafilatura_extract():
     return lambda body, url: trafilatura.extract(body, url=url, with_metadata=True, output_format="json")
 
 
+def text_rule_calls(pages) -> dict[int, list]:
+    """{id(page bytes): [(function, args, kwargs), ...]}: every call the parser makes, in
+    one parse of the page, into the text rules (``newsspider.bangla``: normalisation,
+    match keys, credits, dates, script checks) from its own modules, outermost calls only
+    (a rule's own inner calls are part of it). Replayed alone they give what the text
+    rules cost, whatever tree library found the texts: with the bare parse, the floor
+    under any parser that keeps today's text rules."""
+    import importlib
+
+    import newsspider.bangla as bangla
+
+    callers = [importlib.import_module(m) for m in ("newsspider.parse.extract", "newsspider.parse.generic")]
+    calls: dict[int, list] = {}
+    current: list = []
+    depth = [0]
+    patched = []
+
+    def wrapper(fn):
+        def recorded(*args, **kwargs):
+            if not depth[0]:
+                current.append((fn, args, kwargs))
+            depth[0] += 1
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+        return recorded
+
+    for module in callers:
+        for name in bangla.__all__:
+            fn = getattr(bangla, name)
+            if callable(fn) and getattr(module, name, None) is fn:
+                patched.append((module, name, fn))
+                setattr(module, name, wrapper(fn))
+    try:
+        for body, url in pages:
+            current.clear()
+            forget_page_texts()
+            parse_article(body, url)
+            calls[id(body)] = list(current)
+    finally:
+        for module, name, fn in patched:
+            setattr(module, name, fn)
+    return calls
+
+
+def lexbor_parse():
+    """Lexbor's parse of the bytes (selectolax, ``make bench`` installs it), for the
+    record: what a second HTML parser would cost in place of libxml2; None without it."""
+    try:
+        from selectolax.lexbor import LexborHTMLParser
+    except ImportError:
+        return None
+    return lambda body, url: LexborHTMLParser(body)
+
+
 def measure_parse(quick: bool) -> dict:
     """Template pages (the sample portal's, which its site profile knows) and generic
     pages (the real page of ../shared/real-pages/, no profile), each against the bare
@@ -269,6 +327,7 @@ def measure_parse(quick: bool) -> dict:
     naive = lambda body, url: lxml.html.fromstring(body)  # noqa: E731  (the old, wrong baseline)
     ours = lambda body, url: parse_article(body, url)  # noqa: E731
     traf = trafilatura_extract()
+    lexbor = lexbor_parse()
     out = {"pages_sample": len(sample), "pages_real": len(real), "repeats": repeats,
            "clock": "time.process_time, median of the repeats per page, methods alternated, "
                     "the parser's per-text caches emptied before each timed parse"}
@@ -281,13 +340,28 @@ def measure_parse(quick: bool) -> dict:
         for body, url in pages[:5]:  # warm caches, compiled XPaths, imports
             bare(body, url)
             ours(body, url)
-        fns = [bare, ours, naive]
-        t_bare, t_ours, t_naive = (sum(t) for t in _cpu_medians(fns, pages, repeats if name == "sample" else 3 * repeats,
-                                                                 before={1: forget_page_texts}))
+            if lexbor is not None:
+                lexbor(body, url)
+        calls = text_rule_calls(pages)
+
+        def text_rules(body, url):
+            for fn, args, kwargs in calls[id(body)]:
+                fn(*args, **kwargs)
+
+        fns = [bare, ours, naive, text_rules, *([lexbor] if lexbor is not None else [])]
+        t_bare, t_ours, t_naive, t_text, *t_lexbor = (
+            sum(t) for t in _cpu_medians(fns, pages, repeats if name == "sample" else 3 * repeats,
+                                         before={1: forget_page_texts, 3: forget_page_texts}))
         out[f"fromstring_ms_{name}"] = t_bare / len(pages) * 1e3
         out[f"naive_fromstring_ms_{name}"] = t_naive / len(pages) * 1e3
         out[f"parse_ms_{name}"] = t_ours / len(pages) * 1e3
         out[f"parse_ratio_{name}"] = t_ours / t_bare
+        out[f"text_rules_ms_{name}"] = t_text / len(pages) * 1e3
+        out[f"text_rule_calls_{name}"] = sum(map(len, calls.values())) / len(pages)
+        out[f"text_rules_ratio_{name}"] = t_text / t_bare
+        if t_lexbor:
+            out[f"lexbor_ms_{name}"] = t_lexbor[0] / len(pages) * 1e3
+            out[f"lexbor_ratio_{name}"] = t_lexbor[0] / t_bare
         if traf is not None:
             tpages = pages[: (30 if quick else 60)]
             for body, url in tpages[:3]:
@@ -303,6 +377,8 @@ def measure_parse(quick: bool) -> dict:
     out["parse_rate_single_pass_per_s"] = len(sample) / (time.process_time() - t0)
     if traf is None:
         out["trafilatura"] = "not installed (pip install trafilatura, or make bench)"
+    if lexbor is None:
+        out["lexbor"] = "not installed (pip install selectolax, or make bench)"
     return out
 
 
@@ -918,6 +994,16 @@ def table(res: dict) -> str:
             row("1. parse / bare parse, generic pages", "parse_ratio_real", f.get("parse_ratio_real"), "{:.2f}x",
                 f"{p['parse_ms_real']:.2f} ms vs {p['fromstring_ms_real']:.2f} ms CPU (as Latin-1: "
                 f"{p['naive_fromstring_ms_real']:.2f} ms), {p['pages_real']} real page(s)")
+        for name, pages in (("sample", "template"), ("real", "generic")):
+            if p.get(f"text_rules_ratio_{name}") is None:
+                continue
+            # what no tree library can save: the parse, and the text rules the fields go through
+            row(f"1. floor: bare parse + text rules alone, {pages}", "", 1 + p[f"text_rules_ratio_{name}"],
+                "{:.2f}x", f"the parser's {p[f'text_rule_calls_{name}']:.0f} calls a page into newsspider.bangla, "
+                f"replayed: {p[f'text_rules_ms_{name}']:.2f} ms; the rest is tree and glue")
+            if p.get(f"lexbor_ratio_{name}") is not None:
+                row(f"1. Lexbor parse / bare parse, {pages}", "", p[f"lexbor_ratio_{name}"], "{:.2f}x",
+                    f"{p[f'lexbor_ms_{name}']:.2f} ms (selectolax): a second parser's saving, at most")
         for name in ("sample", "real"):
             if p.get(f"trafilatura_ratio_{name}") is not None:
                 row(f"1. trafilatura.extract / fromstring, {name}", "", p[f"trafilatura_ratio_{name}"], "{:.1f}x",
