@@ -27,7 +27,7 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.http import TextResponse
 from scrapy.responsetypes import responsetypes
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.response import response_status_message
 from twisted.internet import reactor
@@ -154,6 +154,23 @@ class RobotsRfc9309Middleware(RobotsTxtMiddleware):
             raise IgnoreRequest(f"{self.UNREACHABLE} ({self._stats.get_value('newsspider/robots_unreachable')}): "
                                 "RFC 9309 says disallow all")
         return super().process_request_2(rp, request)
+
+
+class CookiesMiddleware:
+    """Scrapy's ``CookiesMiddleware``, imported only when ``COOKIES_ENABLED`` (off here: a
+    news archive keeps no session, and a portal's cookies would make one fetch differ
+    from the next). Scrapy's module imports tldextract before the middleware can say it
+    is not configured: 90 ms of every crawl's start-up for a middleware that never runs.
+    It stands in Scrapy's place in ``DOWNLOADER_MIDDLEWARES_BASE``, at the same priority,
+    so ``-s COOKIES_ENABLED=True`` still turns Scrapy's own on."""
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.getbool("COOKIES_ENABLED"):
+            raise NotConfigured
+        from scrapy.downloadermiddlewares.cookies import CookiesMiddleware as ScrapyCookiesMiddleware
+
+        return ScrapyCookiesMiddleware.from_crawler(crawler)
 
 
 class CharsetGuardMiddleware:

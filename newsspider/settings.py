@@ -100,6 +100,11 @@ DOWNLOADER_MIDDLEWARES = {
 # their handlers gone no code path can reach them.
 DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None, "data": None}
 COOKIES_ENABLED = False
+# Scrapy's cookies middleware imports tldextract even when off: ours imports it only when
+# COOKIES_ENABLED is turned on (newsspider.middlewares.CookiesMiddleware), in its place.
+_SCRAPY_COOKIES = "scrapy.downloadermiddlewares.cookies.CookiesMiddleware"
+DOWNLOADER_MIDDLEWARES_BASE = {("newsspider.middlewares.CookiesMiddleware" if k == _SCRAPY_COOKIES else k): v
+                               for k, v in _scrapy_defaults.DOWNLOADER_MIDDLEWARES_BASE.items()}
 # No remote-control endpoint: Scrapy's telnet console (a Python shell into the crawler)
 # is not listening during a crawl, on loopback or anywhere.
 TELNETCONSOLE_ENABLED = False

@@ -725,6 +725,33 @@ def test_the_disabled_extensions_are_not_even_imported():
     assert not {"TelnetConsole", "RemoteControl", "LogStats"} & set(enabled), enabled
 
 
+@pytest.mark.parametrize("cookies", [False, True])
+def test_the_cookies_middleware_is_imported_only_when_cookies_are_on(cookies):
+    """Scrapy's cookies middleware module imports tldextract (90 ms of every crawl's
+    start-up) before it can say COOKIES_ENABLED is off. The project's stand-in imports it
+    only when cookies are turned on, and then Scrapy's own middleware runs."""
+    code = ("import sys\n"
+            "from scrapy.utils.reactor import install_reactor\n"
+            "install_reactor('twisted.internet.asyncioreactor.AsyncioSelectorReactor')\n"
+            "from scrapy.utils.project import get_project_settings\n"
+            "from scrapy.utils.test import get_crawler\n"
+            "from scrapy.core.downloader.middleware import DownloaderMiddlewareManager\n"
+            "from newsspider.spiders.portal import PortalSpider\n"
+            "s = get_project_settings()\n"
+            f"s.set('COOKIES_ENABLED', {cookies}, priority='cmdline')\n"
+            "crawler = get_crawler(PortalSpider, s.copy_to_dict())\n"
+            "manager = DownloaderMiddlewareManager.from_crawler(crawler)\n"
+            "print([type(m).__module__ + '.' + type(m).__name__ for m in manager.middlewares])\n"
+            "print('tldextract' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                         env=dict(os.environ, PYTHONPATH=str(PROJECT_ROOT)), check=True).stdout.splitlines()
+    running = out[0]
+    assert ("scrapy.downloadermiddlewares.cookies.CookiesMiddleware" in running) is cookies, running
+    assert "newsspider.middlewares.CookiesMiddleware" not in running
+    assert "newsspider.middlewares.UrlPolicyMiddleware" in running
+    assert out[1] == str(cookies), out
+
+
 def test_the_spiders_remembered_article_url_verdicts_are_its_verdicts():
     """``PortalSpider._is_article_url`` remembers its last verdicts (issue 17): asked
     again, in any order, past its bound, it answers what the check answers."""
