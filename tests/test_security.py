@@ -704,6 +704,13 @@ def test_no_remote_control_endpoint_listens_during_a_crawl(tmp_path):
             proc.wait()
 
 
+def _lines_printed_by_a_fresh_process(code: str) -> list[str]:
+    """What ``python -c code`` prints, run from the project (its settings, nothing imported
+    before): what a crawl's start-up imports is only seen in a process of its own."""
+    return subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=str(PROJECT_ROOT)), check=True).stdout.splitlines()
+
+
 def test_the_disabled_extensions_are_not_even_imported():
     """Scrapy imports every extension its settings name, the disabled ones too, to compare
     their keys: its HTTP remote control brought aiohttp into every crawl's start-up (138 ms
@@ -716,8 +723,7 @@ def test_the_disabled_extensions_are_not_even_imported():
             "print(build_component_list(s.get_component_priority_dict_with_base('EXTENSIONS')))\n"
             "print([m for m in ('scrapy.extensions.remote_control', 'aiohttp', 'scrapy.extensions.telnet') "
             "if m in sys.modules])\n")
-    out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                         env=dict(os.environ, PYTHONPATH=str(PROJECT_ROOT)), check=True).stdout.splitlines()
+    out = _lines_printed_by_a_fresh_process(code)
     enabled = [str(e).rsplit(".", 1)[-1].strip("'>") for e in out[0].strip("[]").split(", ")]
     assert out[1] == "[]", out
     assert {"CoreStats", "LogCount", "MemoryUsage", "SpiderState", "CloseSpider", "GcTuning", "Progress",
@@ -743,8 +749,7 @@ def test_the_cookies_middleware_is_imported_only_when_cookies_are_on(cookies):
             "manager = DownloaderMiddlewareManager.from_crawler(crawler)\n"
             "print([type(m).__module__ + '.' + type(m).__name__ for m in manager.middlewares])\n"
             "print('tldextract' in sys.modules)\n")
-    out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                         env=dict(os.environ, PYTHONPATH=str(PROJECT_ROOT)), check=True).stdout.splitlines()
+    out = _lines_printed_by_a_fresh_process(code)
     running = out[0]
     assert ("scrapy.downloadermiddlewares.cookies.CookiesMiddleware" in running) is cookies, running
     assert "newsspider.middlewares.CookiesMiddleware" not in running

@@ -254,19 +254,13 @@ def to_ascii_digits(s: str) -> str:
     return s.translate(_DIGIT_TABLE)
 
 
-def _build_punct_class() -> str:
-    """A regex character class of every punctuation (P*) code point in the BMP, plus the
-    quote-like symbols ` and ´ (built once at import)."""
-    return _class_of(_PUNCT_CODES)
-
-
 def _class_of(codes) -> str:
     """A regex character class of the given sorted code points (as ranges)."""
     return "[" + _class_body(_ranges(codes)) + "]"
 
 
-_PUNCT_CODES = _codes(_TABLES["PUNCT"])
-_PUNCT_CLASS = _build_punct_class()
+# every punctuation (P*) code point in the BMP, plus the quote-like symbols ` and ´
+_PUNCT_CLASS = "[" + _class_body(_TABLES["PUNCT"]) + "]"
 # "[P][P]*", not "[P]+": a pattern that starts with a character class lets the regex
 # engine skip to the next punctuation character in C; one that starts with a repeat is
 # tried at every position (5.4 against 3.4 us on a 200-character Bangla paragraph)
@@ -296,7 +290,7 @@ _KEY_MAP = dict(_KEY_PAIRS)
 # The BMP's punctuation as _PUNCT_RE matches it, and every character the key's fast path
 # must see: those of the key table, the punctuation, and those casefold() changes (all
 # of the BMP's, found by asking casefold; outside the BMP all, whatever they are).
-_PUNCT_CHARS = frozenset(map(chr, _PUNCT_CODES))
+_PUNCT_CHARS = frozenset(map(chr, _codes(_TABLES["PUNCT"])))
 _KEY_SCAN_RE = re.compile(_class_of(sorted(
     {*_codes(_TABLES["CASED"])} | {ord(c) for c in _KEY_MAP} | {ord(c) for c in _PUNCT_CHARS}))[:-1]
     + "\U00010000-\U0010ffff]")
